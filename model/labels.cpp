@@ -1,0 +1,102 @@
+#include "model/labels.hpp"
+
+namespace booking {
+
+const char* to_string(booking_status s) {
+  switch (s) {
+    case booking_status::booked: return "booked";
+    case booking_status::cancelled: return "cancelled";
+    case booking_status::leave: return "leave";
+  }
+  return "booked";
+}
+
+std::optional<booking_status> parse_status(const std::string& s) {
+  if (s == "booked") return booking_status::booked;
+  if (s == "cancelled") return booking_status::cancelled;
+  if (s == "leave") return booking_status::leave;
+  return std::nullopt;
+}
+
+const char* to_string(booking_state s) {
+  switch (s) {
+    case booking_state::upcoming: return "upcoming";
+    case booking_state::completed: return "completed";
+    case booking_state::cancelled: return "cancelled";
+    case booking_state::leave: return "leave";
+  }
+  return "upcoming";
+}
+
+const char* to_string(role r) { return r == role::admin ? "admin" : "member"; }
+
+const char* to_string(error_code e) {
+  switch (e) {
+    case error_code::none: return "none";
+    case error_code::invalid_request: return "invalid_request";
+    case error_code::unauthorized: return "unauthorized";
+    case error_code::forbidden: return "forbidden";
+    case error_code::not_found: return "not_found";
+    case error_code::session_full: return "session_full";
+    case error_code::already_booked: return "already_booked";
+    case error_code::session_closed: return "session_closed";
+    case error_code::insufficient_credits: return "insufficient_credits";
+    case error_code::insufficient_leave_quota: return "insufficient_leave_quota";
+    case error_code::not_cancellable: return "not_cancellable";
+    case error_code::length_required: return "length_required";
+    case error_code::payload_too_large: return "payload_too_large";
+    case error_code::idempotency_mismatch: return "idempotency_mismatch";
+    case error_code::rate_limited: return "rate_limited";
+    case error_code::overloaded: return "overloaded";
+    case error_code::unavailable: return "unavailable";
+    case error_code::internal: return "internal";
+  }
+  return "internal";
+}
+
+std::optional<lang> parse_lang(std::string_view s) {
+  if (s == "en") return lang::en;
+  if (s == "zh-tw") return lang::zh_tw;
+  return std::nullopt;
+}
+
+const char* to_string(lang l) { return l == lang::en ? "en" : "zh-tw"; }
+
+const char* state_label(booking_state s, lang l) {
+  bool en = l == lang::en;
+  switch (s) {
+    case booking_state::upcoming: return en ? "Upcoming" : "即將到來";
+    case booking_state::completed: return en ? "Completed" : "已完成";
+    case booking_state::cancelled: return en ? "Cancelled" : "已取消";
+    case booking_state::leave: return en ? "On leave" : "已請假";
+  }
+  return "";
+}
+
+const char* error_message(error_code e, lang l) {
+  bool en = l == lang::en;
+  switch (e) {
+    case error_code::none: return en ? "OK" : "成功";
+    case error_code::invalid_request: return en ? "The request is invalid." : "請求格式不正確。";
+    case error_code::unauthorized: return en ? "A valid bearer token is required." : "需要有效的存取權杖。";
+    case error_code::forbidden: return en ? "You may not act for this user." : "您無權代表此使用者操作。";
+    case error_code::not_found: return en ? "Not found." : "找不到資源。";
+    case error_code::session_full: return en ? "This session is full." : "此課程已額滿。";
+    case error_code::already_booked: return en ? "You have already booked this session." : "您已預約此課程。";
+    case error_code::session_closed: return en ? "This session has already started." : "此課程已開始。";
+    case error_code::insufficient_credits: return en ? "You have no credits left." : "您的點數不足。";
+    case error_code::insufficient_leave_quota: return en ? "You have no leave left." : "您的請假次數已用完。";
+    case error_code::not_cancellable: return en ? "This booking cannot be changed any more." : "此預約已無法變更。";
+    case error_code::length_required: return en ? "Content-Length is required." : "需要 Content-Length 標頭。";
+    case error_code::payload_too_large: return en ? "The request body is too large." : "請求內容過大。";
+    case error_code::idempotency_mismatch:
+      return en ? "This Idempotency-Key was used for a different request." : "此 Idempotency-Key 已用於不同的請求。";
+    case error_code::rate_limited: return en ? "Too many requests; retry later." : "請求過於頻繁，請稍後再試。";
+    case error_code::overloaded: return en ? "The server is busy; retry shortly." : "伺服器忙碌中，請稍後再試。";
+    case error_code::unavailable: return en ? "The service is temporarily unavailable." : "服務暫時無法使用。";
+    case error_code::internal: return en ? "An internal error occurred." : "發生內部錯誤。";
+  }
+  return "";
+}
+
+} // namespace booking

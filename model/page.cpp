@@ -1,0 +1,36 @@
+#include "model/page.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "model/json.hpp"
+#include "model/rules.hpp"
+#include "model/weeks.hpp"
+
+namespace booking {
+
+rendered_page render_page(const user_snapshot& snap, const date_range& r, const std::vector<location>& locs,
+                          const zone& z, lang l, instant now) {
+  using nlohmann::json;
+  rendered_page out;
+  out.valid_until = instant::max();
+  for (const auto& b : snap.bookings) // stats count every booking: the first future start ends validity
+    if (b.status == booking_status::booked && b.sess.starts_at > now && b.sess.starts_at < out.valid_until)
+      out.valid_until = b.sess.starts_at;
+  auto weeks = group_weeks(r, snap.bookings, z);
+  auto jweeks = json::array();
+  for (const auto& w : weeks) {
+    auto jb = json::array();
+    for (const auto* b : w.bookings)
+      jb.push_back(booking_json(*b, z, l, now));
+    jweeks.push_back(json{{"week_start", format_date(w.week_start)}, {"bookings", std::move(jb)}});
+  }
+  json page{{"user", {{"id", snap.u.id}, {"name", snap.u.name}}},
+            {"range", {{"from", format_date(r.from)}, {"to", format_date(r.to)}}},
+            {"stats", stats_json(compute_stats(snap, now))},
+            {"weeks", std::move(jweeks)},
+            {"locations", locations_json(locs)}};
+  out.body = page.dump();
+  return out;
+}
+
+} // namespace booking

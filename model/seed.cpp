@@ -1,0 +1,179 @@
+#include "model/seed.hpp"
+
+#include <algorithm>
+#include <random>
+#include <stdexcept>
+#include <vector>
+
+#include "model/sqlite.hpp"
+#include "model/store.hpp"
+#include "model/time_zone.hpp"
+#include "model/token_hash.hpp"
+
+namespace booking {
+
+namespace {
+
+const char* const first_names[] = {"Mei", "Jun", "Yu-Ting", "Wei", "Hsin", "Chen", "Li", "Ting", "Anna", "Ben",
+                                   "Chloe", "David", "Emma", "Felix", "Grace", "Hugo", "Iris", "Jack"};
+const char* const last_names[] = {"Lin", "Chang", "Wang", "Huang", "Wu", "Tsai", "Liu", "Yang", "Smith", "Lee"};
+const char* const classes[] = {"Strength Basics", "HIIT", "Mobility Flow", "Olympic Lifting", "Boxing Conditioning",
+                               "Kettlebell", "Core & Stability", "Spin", "Yoga Recovery", "Powerlifting"};
+const char* const coaches[] = {"Coach Amy", "Coach Bruce", "Coach Cindy", "Coach Daniel", "Coach Eva",
+                               "Coach Frank", "Coach Gina", "Coach Henry"};
+const char* const districts[] = {"Xinyi", "Da'an", "Zhongshan", "Songshan", "Neihu", "Beitou", "Wanhua", "Shilin"};
+const char* const reasons[] = {"Work trip", "Feeling unwell", "Family event", "出差", "身體不適", ""};
+const int capacities[] = {6, 8, 12, 12, 16, 16, 20, 24, 30};
+const int start_hours[] = {7, 8, 9, 10, 12, 14, 16, 17, 18, 19, 20, 21};
+
+std::string token_for(std::mt19937_64& rng) {
+  static const char* hex = "0123456789abcdef";
+  std::string t = "tb_";
+  for (int i = 0; i < 40; ++i)
+    t += hex[rng() & 15];
+  return t;
+}
+
+} // namespace
+
+seed_summary seed_database(const seed_options& o, std::ostream& tokens) {
+  if (o.users < 0 || o.locations < 1 || o.weeks < 1)
+    throw std::runtime_error("users must be >= 0, locations and weeks >= 1");
+  zone z{o.timezone};
+  store s{store_options{o.db_path, 5000}}; // creates the schema
+  auto& c = s.connection();
+  {
+    sql::statement count{c, "SELECT count(*) FROM users"};
+    sql::scoped_reset r{count};
+    if (count.step() && count.int64(0) > 0)
+      throw std::runtime_error("database already holds users: seed only an empty database");
+  }
+  std::mt19937_64 rng{o.random_seed};
+  auto pick = [&](auto& arr) -> decltype(arr[0]) { return arr[rng() % std::size(arr)]; };
+  seed_summary sum;
+  sql::transaction tx{c, true};
+
+  sql::statement ins_loc{c, "INSERT INTO locations (id, name, address) VALUES (?1, ?2, ?3)"};
+  for (int i = 1; i <= o.locations; ++i) {
+    std::string d = districts[(i - 1) % std::size(districts)];
+    ins_loc.bind(1, i).bind(2, "Studio " + d + (i > 8 ? " " + std::to_string(i) : ""))
+      .bind(3, std::to_string(10 + i * 7) + " " + d + " Road, Taipei").run();
+  }
+  sum.locations = o.locations;
+
+  // Sessions: weeks/2 weeks before the current one, the rest from it on; one class per slot a day.
+  struct seeded_session {
+    id_type id;
+    instant starts;
+    int capacity;
+    int booked;
+  };
+  std::vector<std::vector<seeded_session>> by_week(static_cast<size_t>(o.weeks));
+  auto now = o.now;
+  auto this_monday = monday_of(z.date_of(now));
+  auto first_monday = this_monday - date::days{7 * (o.weeks / 2)};
+  sum.first_week = format_date(first_monday);
+  sum.last_week = format_date(first_monday + date::days{7 * (o.weeks - 1)});
+  sql::statement ins_sess{c, "INSERT INTO sessions (id, location_id, title, coach, starts_at, ends_at, capacity) "
+                             "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"};
+  id_type sid = 0;
+  // Parallel rooms keep seats ahead of demand (about 1.5 classes a member a week) as members grow.
+  int rooms = std::max(1, (o.users + 1499) / 1500 * 5 / o.locations);
+  for (int w = 0; w < o.weeks; ++w) {
+    for (int d = 0; d < 7; ++d) {
+      auto day = first_monday + date::days{7 * w + d};
+      for (int l = 1; l <= o.locations; ++l) {
+        for (int slot = 0; slot < static_cast<int>(std::size(start_hours)) * rooms; ++slot) {
+          int h = start_hours[slot % std::size(start_hours)];
+          if (rng() % 4 == 0)
+            continue; // not every slot has a class
+          auto start = z.start_of(day) + std::chrono::hours{h} + std::chrono::minutes{30 * (rng() % 2)};
+          int cap = pick(capacities);
+          ins_sess.bind(1, ++sid).bind(2, l).bind(3, pick(classes)).bind(4, pick(coaches))
+            .bind(5, start.time_since_epoch().count())
+            .bind(6, (start + std::chrono::minutes{60}).time_since_epoch().count())
+            .bind(7, cap).run();
+          by_week[static_cast<size_t>(w)].push_back(seeded_session{sid, start, cap, 0});
+        }
+      }
+    }
+  }
+  sum.sessions = static_cast<int>(sid);
+
+  sql::statement ins_user{c, "INSERT INTO users (id, name, email, credits, leave_quota) VALUES (?1, ?2, ?3, ?4, ?5)"};
+  sql::statement ins_tok{c, "INSERT INTO api_tokens (token_hash, user_id, role, revoked) VALUES (?1, ?2, ?3, 0)"};
+  sql::statement ins_book{c, "INSERT INTO bookings (user_id, session_id, status, leave_reason, credit_refunded, "
+                             "created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"};
+  tokens << "user_id,role,token\n";
+  for (int u = 1; u <= o.users + 1; ++u) {
+    bool admin = u == o.users + 1;
+    // At least half of the members get >= 4 credits and >= 1 leave; the rest are near the edges.
+    bool rich = rng() % 4 != 0;
+    int credits = rich ? 4 + static_cast<int>(rng() % 37) : static_cast<int>(rng() % 4);
+    int quota = rich ? 1 + static_cast<int>(rng() % 6) : static_cast<int>(rng() % 2);
+    std::string name = admin ? std::string("Studio Admin")
+                             : std::string(pick(first_names)) + " " + pick(last_names);
+    ins_user.bind(1, u).bind(2, name)
+      .bind(3, admin ? std::string("admin@studio.example") : "member" + std::to_string(u) + "@studio.example")
+      .bind(4, credits).bind(5, quota).run();
+    auto token = token_for(rng);
+    ins_tok.bind(1, sha256_hex(token)).bind(2, u).bind(3, admin ? "admin" : "member").run();
+    tokens << u << ',' << (admin ? "admin" : "member") << ',' << token << '\n';
+    if (admin) {
+      ++sum.admins;
+      continue;
+    }
+    ++sum.users;
+    for (int w = 0; w < o.weeks; ++w) {
+      auto& week = by_week[static_cast<size_t>(w)];
+      if (week.empty())
+        continue;
+      int wanted = static_cast<int>(rng() % 4); // 0..3 classes a week
+      std::vector<id_type> taken;
+      for (int k = 0, tries = 0; k < wanted && tries < 8; ++tries) {
+        // A third of the demand goes to a few popular classes, so some sessions fill up.
+        auto popular = std::max<size_t>(1, week.size() / 40);
+        auto& ss = week[rng() % 3 == 0 ? rng() % popular : rng() % week.size()];
+        if (ss.booked >= ss.capacity || std::find(taken.begin(), taken.end(), ss.id) != taken.end())
+          continue;
+        ++k;
+        taken.push_back(ss.id);
+        auto roll = rng() % 10;
+        booking_status st = roll < 7 ? booking_status::booked
+                                     : (roll < 9 ? booking_status::cancelled : booking_status::leave);
+        auto created = ss.starts - std::chrono::hours{24 + static_cast<int>(rng() % 240)};
+        if (created > now)
+          created = now - std::chrono::hours{1};
+        auto updated = st == booking_status::booked ? created : created + std::chrono::hours{1 + rng() % 12};
+        bool refunded = st == booking_status::leave || (st == booking_status::cancelled && rng() % 3 != 0);
+        std::string reason = st == booking_status::leave ? pick(reasons) : "";
+        ins_book.bind(1, u).bind(2, ss.id).bind(3, to_string(st));
+        if (reason.empty())
+          ins_book.bind_null(4);
+        else
+          ins_book.bind(4, reason);
+        ins_book.bind(5, refunded ? 1 : 0).bind(6, created.time_since_epoch().count())
+          .bind(7, updated.time_since_epoch().count()).run();
+        ++sum.bookings;
+        if (st == booking_status::booked) {
+          ++ss.booked;
+          ++sum.booked;
+        } else if (st == booking_status::cancelled) {
+          ++sum.cancelled;
+        } else {
+          ++sum.leave;
+        }
+      }
+    }
+  }
+  for (auto& wk : by_week)
+    for (auto& ss : wk)
+      if (ss.booked >= ss.capacity)
+        ++sum.full_sessions;
+  tx.commit();
+  c.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  c.exec("ANALYZE");
+  return sum;
+}
+
+} // namespace booking

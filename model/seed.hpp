@@ -1,0 +1,40 @@
+// Deterministic demo data (SPEC §6): same options and seed, same database and tokens.
+#pragma once
+
+#include <cstdint>
+#include <ostream>
+#include <string>
+
+#include "model/types.hpp"
+
+namespace booking {
+
+struct seed_options {
+  std::string db_path;
+  int users = 1000;
+  int locations = 5;
+  int weeks = 12;
+  std::uint64_t random_seed = 42;
+  std::string timezone = "Asia/Taipei";
+  instant now{}; // the reference "today"; the caller passes the clock
+};
+
+struct seed_summary {
+  int users = 0; // members, without the admin
+  int admins = 0;
+  int locations = 0;
+  int sessions = 0;
+  int full_sessions = 0;
+  int bookings = 0;
+  int booked = 0;
+  int cancelled = 0;
+  int leave = 0;
+  std::string first_week; // Monday of the first seeded week
+  std::string last_week;
+};
+
+/// Creates the schema and fills an empty database; writes `user_id,role,token` lines (with header)
+/// to `tokens`. Throws std::runtime_error if the database already holds users.
+seed_summary seed_database(const seed_options& opts, std::ostream& tokens);
+
+} // namespace booking

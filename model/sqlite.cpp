@@ -1,0 +1,138 @@
+#include "model/sqlite.hpp"
+
+#include <chrono>
+#include <thread>
+
+#include <sqlite3.h>
+
+namespace booking::sql {
+
+error::error(const std::string& what, int code) : std::runtime_error(what), code_(code) {}
+
+bool error::busy() const {
+  auto primary = code_ & 0xff;
+  return primary == SQLITE_BUSY || primary == SQLITE_LOCKED;
+}
+
+namespace {
+
+[[noreturn]] void fail(sqlite3* db, int rc, const char* what) {
+  throw error(std::string(what) + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)), rc);
+}
+
+} // namespace
+
+connection::connection(const std::string& path, int busy_timeout_ms) {
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+  int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw error("cannot open database " + path + ": " + msg, rc);
+  }
+  sqlite3_extended_result_codes(db_, 1);
+  sqlite3_busy_timeout(db_, busy_timeout_ms);
+  exec("PRAGMA journal_mode=WAL");
+  exec("PRAGMA synchronous=NORMAL");
+  exec("PRAGMA foreign_keys=ON");
+}
+
+connection::~connection() {
+  if (db_)
+    sqlite3_close_v2(db_);
+}
+
+void connection::exec(const char* sql) {
+  char* msg = nullptr;
+  int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &msg);
+  if (rc != SQLITE_OK) {
+    std::string text = msg ? msg : sqlite3_errstr(rc);
+    sqlite3_free(msg);
+    throw error(std::string("exec failed: ") + text, rc);
+  }
+}
+
+std::int64_t connection::last_insert_id() const { return sqlite3_last_insert_rowid(db_); }
+
+int connection::changes() const { return sqlite3_changes(db_); }
+
+statement::statement(connection& c, const char* sql) : conn_(c) {
+  int rc = sqlite3_prepare_v3(c.handle(), sql, -1, SQLITE_PREPARE_PERSISTENT, &st_, nullptr);
+  if (rc != SQLITE_OK)
+    fail(c.handle(), rc, "prepare failed");
+}
+
+statement::~statement() { sqlite3_finalize(st_); }
+
+statement& statement::bind(int idx, std::int64_t v) {
+  sqlite3_bind_int64(st_, idx, v);
+  return *this;
+}
+
+statement& statement::bind(int idx, std::string_view v) {
+  sqlite3_bind_text(st_, idx, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+  return *this;
+}
+
+statement& statement::bind_null(int idx) {
+  sqlite3_bind_null(st_, idx);
+  return *this;
+}
+
+bool statement::step() {
+  int rc = sqlite3_step(st_);
+  if (rc == SQLITE_ROW)
+    return true;
+  if (rc == SQLITE_DONE)
+    return false;
+  fail(conn_.handle(), rc, "step failed");
+}
+
+void statement::run() {
+  scoped_reset guard{*this};
+  while (step()) {
+  }
+}
+
+void statement::reset() {
+  sqlite3_reset(st_);
+  sqlite3_clear_bindings(st_);
+}
+
+std::int64_t statement::int64(int col) const { return sqlite3_column_int64(st_, col); }
+
+std::string statement::text(int col) const {
+  auto p = reinterpret_cast<const char*>(sqlite3_column_text(st_, col));
+  return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(st_, col))) : std::string{};
+}
+
+bool statement::is_null(int col) const { return sqlite3_column_type(st_, col) == SQLITE_NULL; }
+
+transaction::transaction(connection& c, bool immediate) : c_(c) {
+  // The busy timeout already waits inside BEGIN IMMEDIATE; a few bounded retries absorb the rare
+  // case where SQLite gives up early (e.g. a checkpoint in progress).
+  for (int attempt = 0;; ++attempt) {
+    try {
+      c_.exec(immediate ? "BEGIN IMMEDIATE" : "BEGIN");
+      open_ = true;
+      return;
+    } catch (const error& e) {
+      if (!e.busy() || attempt >= 3)
+        throw;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5 * (attempt + 1)));
+    }
+  }
+}
+
+transaction::~transaction() {
+  if (open_)
+    sqlite3_exec(c_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+}
+
+void transaction::commit() {
+  c_.exec("COMMIT");
+  open_ = false;
+}
+
+} // namespace booking::sql

@@ -1,0 +1,92 @@
+// Thin RAII over the SQLite C API: one connection, prepared statements reused and reset.
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace booking::sql {
+
+/// A failed SQLite call. `busy` marks SQLITE_BUSY / SQLITE_LOCKED that outlasted the busy timeout.
+class error : public std::runtime_error {
+public:
+  error(const std::string& what, int code);
+  int code() const { return code_; }
+  bool busy() const;
+
+private:
+  int code_;
+};
+
+class connection {
+public:
+  /// Opens (creating if needed) the file, WAL mode, the busy timeout, foreign keys on.
+  connection(const std::string& path, int busy_timeout_ms);
+  ~connection();
+  connection(const connection&) = delete;
+  connection& operator=(const connection&) = delete;
+
+  void exec(const char* sql);
+  sqlite3* handle() const { return db_; }
+  std::int64_t last_insert_id() const;
+  int changes() const;
+
+private:
+  sqlite3* db_ = nullptr;
+};
+
+/// A prepared statement, prepared once and reset after every use.
+class statement {
+public:
+  statement(connection& c, const char* sql);
+  ~statement();
+  statement(const statement&) = delete;
+  statement& operator=(const statement&) = delete;
+
+  statement& bind(int idx, std::int64_t v);
+  statement& bind(int idx, int v) { return bind(idx, static_cast<std::int64_t>(v)); }
+  statement& bind(int idx, std::string_view v);
+  statement& bind_null(int idx);
+  /// true while a row is available; throws sql::error on failure.
+  bool step();
+  /// Runs a statement that returns no rows, then resets it.
+  void run();
+  void reset();
+
+  std::int64_t int64(int col) const;
+  int int32(int col) const { return static_cast<int>(int64(col)); }
+  std::string text(int col) const;
+  bool is_null(int col) const;
+
+private:
+  connection& conn_;
+  sqlite3_stmt* st_ = nullptr;
+};
+
+/// Resets a statement when leaving a scope, whatever happens.
+class scoped_reset {
+public:
+  explicit scoped_reset(statement& s) : s_(s) {}
+  ~scoped_reset() { s_.reset(); }
+
+private:
+  statement& s_;
+};
+
+/// `BEGIN IMMEDIATE` or `BEGIN` ... `COMMIT`, rolled back unless committed.
+class transaction {
+public:
+  transaction(connection& c, bool immediate);
+  ~transaction();
+  void commit();
+
+private:
+  connection& c_;
+  bool open_ = false;
+};
+
+} // namespace booking::sql

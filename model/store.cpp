@@ -1,0 +1,306 @@
+#include "model/store.hpp"
+
+#include "model/migrations.hpp"
+#include "model/rules.hpp"
+
+namespace booking {
+
+namespace {
+
+constexpr const char* booking_columns =
+  "b.id, b.user_id, b.session_id, b.status, b.leave_reason, b.credit_refunded, b.created_at, b.updated_at, "
+  "s.location_id, s.title, s.coach, s.starts_at, s.ends_at, s.capacity";
+
+booking read_booking(const sql::statement& st) {
+  booking b;
+  b.id = st.int64(0);
+  b.user_id = st.int64(1);
+  b.session_id = st.int64(2);
+  b.status = parse_status(st.text(3)).value_or(booking_status::booked);
+  b.leave_reason = st.text(4);
+  b.credit_refunded = st.int64(5) != 0;
+  b.created_at = instant{std::chrono::seconds{st.int64(6)}};
+  b.updated_at = instant{std::chrono::seconds{st.int64(7)}};
+  b.sess.id = b.session_id;
+  b.sess.location_id = st.int64(8);
+  b.sess.title = st.text(9);
+  b.sess.coach = st.text(10);
+  b.sess.starts_at = instant{std::chrono::seconds{st.int64(11)}};
+  b.sess.ends_at = instant{std::chrono::seconds{st.int64(12)}};
+  b.sess.capacity = st.int32(13);
+  return b;
+}
+
+std::string q(const char* head, const char* tail) {
+  return std::string(head) + booking_columns + tail;
+}
+
+} // namespace
+
+struct store::statements {
+  explicit statements(sql::connection& c)
+    : find_token(c, "SELECT user_id, role FROM api_tokens WHERE token_hash = ?1 AND revoked = 0"),
+      find_user(c, "SELECT id, name, email, credits, leave_quota FROM users WHERE id = ?1"),
+      user_bookings(c, q("SELECT ", " FROM bookings b JOIN sessions s ON s.id = b.session_id "
+                                    "WHERE b.user_id = ?1 ORDER BY s.starts_at, b.id")
+                         .c_str()),
+      booking_by_id(c, q("SELECT ", " FROM bookings b JOIN sessions s ON s.id = b.session_id WHERE b.id = ?1")
+                         .c_str()),
+      locations(c, "SELECT id, name, address FROM locations ORDER BY id"),
+      find_location(c, "SELECT id, name, address FROM locations WHERE id = ?1"),
+      sessions_at(c, "SELECT s.id, s.location_id, s.title, s.coach, s.starts_at, s.ends_at, s.capacity, "
+                     "(SELECT count(*) FROM bookings b WHERE b.session_id = s.id AND b.status = 'booked') "
+                     "FROM sessions s WHERE s.location_id = ?1 AND s.starts_at >= ?2 AND s.starts_at < ?3 "
+                     "ORDER BY s.starts_at, s.id"),
+      find_session(c, "SELECT id, location_id, title, coach, starts_at, ends_at, capacity FROM sessions "
+                      "WHERE id = ?1"),
+      holds_booked(c, "SELECT 1 FROM bookings WHERE user_id = ?1 AND session_id = ?2 AND status = 'booked'"),
+      booked_count(c, "SELECT count(*) FROM bookings WHERE session_id = ?1 AND status = 'booked'"),
+      insert_booking(c, "INSERT INTO bookings (user_id, session_id, status, credit_refunded, created_at, "
+                        "updated_at) VALUES (?1, ?2, 'booked', 0, ?3, ?3)"),
+      take_credit(c, "UPDATE users SET credits = credits - 1 WHERE id = ?1 AND credits >= 1"),
+      give_credit(c, "UPDATE users SET credits = credits + 1 WHERE id = ?1"),
+      take_leave(c, "UPDATE users SET leave_quota = leave_quota - 1, credits = credits + 1 "
+                    "WHERE id = ?1 AND leave_quota >= 1"),
+      set_cancelled(c, "UPDATE bookings SET status = 'cancelled', credit_refunded = ?2, updated_at = ?3 "
+                       "WHERE id = ?1 AND status = 'booked'"),
+      set_leave(c, "UPDATE bookings SET status = 'leave', credit_refunded = 1, leave_reason = ?2, updated_at = ?3 "
+                   "WHERE id = ?1 AND status = 'booked'"),
+      find_idem(c, "SELECT request_hash, status, body FROM idempotency_keys WHERE user_id = ?1 AND key = ?2"),
+      insert_idem(c, "INSERT INTO idempotency_keys (user_id, key, request_hash, status, body, created_at) "
+                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
+      purge_idem(c, "DELETE FROM idempotency_keys WHERE created_at < ?1") {
+  }
+
+  sql::statement find_token, find_user, user_bookings, booking_by_id, locations, find_location, sessions_at,
+    find_session, holds_booked, booked_count, insert_booking, take_credit, give_credit, take_leave,
+    set_cancelled, set_leave, find_idem, insert_idem, purge_idem;
+};
+
+store::store(const store_options& opts)
+  : conn_(std::make_unique<sql::connection>(opts.path, opts.busy_timeout_ms)) {
+  migrate(*conn_);
+  st_ = std::make_unique<statements>(*conn_);
+}
+
+store::~store() = default;
+
+sql::connection& store::connection() { return *conn_; }
+
+std::optional<token_info> store::find_token(const std::string& token_hash) {
+  auto& st = st_->find_token;
+  sql::scoped_reset r{st};
+  st.bind(1, token_hash);
+  if (!st.step())
+    return std::nullopt;
+  return token_info{st.int64(0), st.text(1) == "admin" ? role::admin : role::member};
+}
+
+std::optional<user> store::find_user(id_type id) {
+  auto& st = st_->find_user;
+  sql::scoped_reset r{st};
+  st.bind(1, id);
+  if (!st.step())
+    return std::nullopt;
+  return user{st.int64(0), st.text(1), st.text(2), st.int32(3), st.int32(4)};
+}
+
+std::optional<user_snapshot> store::load_user(id_type id) {
+  sql::transaction tx{*conn_, false}; // one snapshot for the user row and the bookings
+  auto u = find_user(id);
+  if (!u)
+    return std::nullopt;
+  user_snapshot snap;
+  snap.u = std::move(*u);
+  auto& st = st_->user_bookings;
+  sql::scoped_reset r{st};
+  st.bind(1, id);
+  while (st.step())
+    snap.bookings.push_back(read_booking(st));
+  tx.commit();
+  return snap;
+}
+
+std::vector<location> store::locations() {
+  std::vector<location> out;
+  auto& st = st_->locations;
+  sql::scoped_reset r{st};
+  while (st.step())
+    out.push_back(location{st.int64(0), st.text(1), st.text(2)});
+  return out;
+}
+
+std::optional<location> store::find_location(id_type id) {
+  auto& st = st_->find_location;
+  sql::scoped_reset r{st};
+  st.bind(1, id);
+  if (!st.step())
+    return std::nullopt;
+  return location{st.int64(0), st.text(1), st.text(2)};
+}
+
+std::vector<session_view> store::sessions_at(id_type location_id, instant from, instant to) {
+  std::vector<session_view> out;
+  auto& st = st_->sessions_at;
+  sql::scoped_reset r{st};
+  st.bind(1, location_id).bind(2, from.time_since_epoch().count()).bind(3, to.time_since_epoch().count());
+  while (st.step()) {
+    session_view v;
+    v.s = session{st.int64(0),
+                  st.int64(1),
+                  st.text(2),
+                  st.text(3),
+                  instant{std::chrono::seconds{st.int64(4)}},
+                  instant{std::chrono::seconds{st.int64(5)}},
+                  st.int32(6)};
+    v.seats_left = std::max(0, v.s.capacity - st.int32(7));
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+std::optional<booking> store::booking_by_id(id_type id) {
+  auto& st = st_->booking_by_id;
+  sql::scoped_reset r{st};
+  st.bind(1, id);
+  if (!st.step())
+    return std::nullopt;
+  return read_booking(st);
+}
+
+write_result store::apply(id_type user_id, const write_command& cmd, instant now, std::chrono::seconds window) {
+  auto secs = now.time_since_epoch().count();
+  write_result res;
+  auto u = find_user(user_id);
+  if (cmd.kind == write_kind::book) {
+    book_facts f;
+    {
+      auto& st = st_->find_session;
+      sql::scoped_reset r{st};
+      st.bind(1, cmd.target);
+      if (st.step())
+        f.sess = session{st.int64(0), st.int64(1), st.text(2), st.text(3),
+                         instant{std::chrono::seconds{st.int64(4)}}, instant{std::chrono::seconds{st.int64(5)}},
+                         st.int32(6)};
+    }
+    if (f.sess) {
+      auto& hb = st_->holds_booked;
+      sql::scoped_reset r1{hb};
+      hb.bind(1, user_id).bind(2, cmd.target);
+      f.already_booked = hb.step();
+      auto& bc = st_->booked_count;
+      sql::scoped_reset r2{bc};
+      bc.bind(1, cmd.target);
+      f.booked_count = bc.step() ? bc.int32(0) : 0;
+    }
+    f.credits = u ? u->credits : 0;
+    if (!u)
+      f.sess.reset();
+    res.error = check_book(f, now);
+    if (res.error != error_code::none)
+      return res;
+    st_->insert_booking.bind(1, user_id).bind(2, cmd.target).bind(3, secs).run();
+    auto id = conn_->last_insert_id();
+    st_->take_credit.bind(1, user_id).run();
+    if (conn_->changes() != 1)
+      throw sql::error("credit invariant violated", 1);
+    res.b = booking_by_id(id);
+    return res;
+  }
+  booking_facts f;
+  auto b = booking_by_id(cmd.target);
+  if (b && b->user_id == user_id && u) {
+    f.exists_and_owned = true;
+    f.status = b->status;
+    f.starts_at = b->sess.starts_at;
+    f.leave_quota = u->leave_quota;
+  }
+  if (cmd.kind == write_kind::cancel) {
+    auto d = check_cancel(f, now, window);
+    res.error = d.error;
+    if (res.error != error_code::none)
+      return res;
+    st_->set_cancelled.bind(1, cmd.target).bind(2, d.refund ? 1 : 0).bind(3, secs).run();
+    if (d.refund)
+      st_->give_credit.bind(1, user_id).run();
+  } else {
+    res.error = check_leave(f, now);
+    if (res.error != error_code::none)
+      return res;
+    auto& sl = st_->set_leave;
+    sl.bind(1, cmd.target);
+    if (cmd.reason.empty())
+      sl.bind_null(2);
+    else
+      sl.bind(2, cmd.reason);
+    sl.bind(3, secs).run();
+    st_->take_leave.bind(1, user_id).run();
+    if (conn_->changes() != 1)
+      throw sql::error("leave quota invariant violated", 1);
+  }
+  res.b = booking_by_id(cmd.target);
+  return res;
+}
+
+write_outcome store::write(id_type user_id, const write_command& cmd, instant now, std::chrono::seconds window,
+                           const idempotency_request* idem,
+                           const std::function<stored_response(const write_result&)>& respond) {
+  write_outcome out;
+  sql::transaction tx{*conn_, true};
+  if (idem) {
+    auto& st = st_->find_idem;
+    sql::scoped_reset r{st};
+    st.bind(1, user_id).bind(2, idem->key);
+    if (st.step()) {
+      if (st.text(0) != idem->request_hash) {
+        out.mismatch = true;
+        out.result.error = error_code::idempotency_mismatch;
+      } else {
+        out.replayed = true;
+        out.response = stored_response{st.int32(1), st.text(2)};
+      }
+      return out; // nothing changed: the transaction rolls back
+    }
+  }
+  out.result = apply(user_id, cmd, now, window);
+  if (respond)
+    out.response = respond(out.result);
+  if (idem && out.response.status < 500)
+    st_->insert_idem.bind(1, user_id)
+      .bind(2, idem->key)
+      .bind(3, idem->request_hash)
+      .bind(4, out.response.status)
+      .bind(5, out.response.body)
+      .bind(6, now.time_since_epoch().count())
+      .run();
+  tx.commit();
+  return out;
+}
+
+write_result store::book(id_type user_id, id_type session_id, instant now) {
+  return write(user_id, write_command{write_kind::book, session_id, {}}, now, std::chrono::hours{12}, nullptr, {})
+    .result;
+}
+
+write_result store::cancel(id_type user_id, id_type booking_id, instant now, std::chrono::seconds window) {
+  return write(user_id, write_command{write_kind::cancel, booking_id, {}}, now, window, nullptr, {}).result;
+}
+
+write_result store::leave(id_type user_id, id_type booking_id, const std::string& reason, instant now) {
+  return write(user_id, write_command{write_kind::leave, booking_id, reason}, now, std::chrono::hours{12}, nullptr,
+               {})
+    .result;
+}
+
+int store::purge_idempotency(instant cutoff) {
+  st_->purge_idem.bind(1, cutoff.time_since_epoch().count()).run();
+  return conn_->changes();
+}
+
+bool store::healthy() {
+  sql::statement st{*conn_, "PRAGMA quick_check"};
+  sql::scoped_reset r{st};
+  return st.step() && st.text(0) == "ok";
+}
+
+} // namespace booking

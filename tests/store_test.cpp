@@ -1,0 +1,288 @@
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <thread>
+#include <vector>
+
+#include "fixtures.hpp"
+#include "model/migrations.hpp"
+#include "model/store.hpp"
+#include "model/token_hash.hpp"
+
+using namespace booking;
+using booking::test::small_db;
+using namespace std::chrono_literals;
+
+TEST_CASE("migrations set user_version and are idempotent") {
+  small_db t;
+  CHECK(t.scalar("PRAGMA user_version") == schema_version());
+  CHECK(t.scalar("SELECT count(*) FROM sqlite_master WHERE name = 'bookings'") == 1);
+  store again{store_options{t.path, 1000}}; // reopening migrates nothing and keeps data
+  CHECK(t.scalar("SELECT count(*) FROM locations") == 1);
+  sql::connection c{t.path, 1000};
+  std::string mode;
+  sql::statement st{c, "PRAGMA journal_mode"};
+  REQUIRE(st.step());
+  CHECK(st.text(0) == "wal");
+}
+
+TEST_CASE("a newer schema is refused") {
+  small_db t;
+  t.db.connection().exec("PRAGMA user_version = 999");
+  CHECK_THROWS_AS(store(store_options{t.path, 1000}), sql::error);
+}
+
+TEST_CASE("book, cancel and leave apply their effects") {
+  small_db t;
+  auto now = now_seconds();
+  auto u = t.add_user(2, 1);
+  auto s1 = t.add_session(now + 48h, 5);
+  auto s2 = t.add_session(now + 2h, 5);
+  auto r = t.db.book(u, s1, now);
+  REQUIRE(r.error == error_code::none);
+  REQUIRE(r.b);
+  CHECK(r.b->status == booking_status::booked);
+  CHECK(t.db.find_user(u)->credits == 1);
+  CHECK(t.db.book(u, s1, now).error == error_code::already_booked);
+
+  auto c = t.db.cancel(u, r.b->id, now, 12h); // 48 h ahead: refunded
+  REQUIRE(c.error == error_code::none);
+  CHECK(c.b->status == booking_status::cancelled);
+  CHECK(c.b->credit_refunded);
+  CHECK(t.db.find_user(u)->credits == 2);
+  CHECK(t.db.cancel(u, r.b->id, now, 12h).error == error_code::not_cancellable);
+
+  auto r2 = t.db.book(u, s2, now); // 2 h ahead: cancel without refund
+  REQUIRE(r2.error == error_code::none);
+  auto c2 = t.db.cancel(u, r2.b->id, now, 12h);
+  CHECK(c2.error == error_code::none);
+  CHECK(!c2.b->credit_refunded);
+  CHECK(t.db.find_user(u)->credits == 1);
+
+  auto r3 = t.db.book(u, s1, now); // booking again after a cancel is allowed
+  REQUIRE(r3.error == error_code::none);
+  CHECK(t.db.find_user(u)->credits == 0);
+  auto l = t.db.leave(u, r3.b->id, "出差", now);
+  REQUIRE(l.error == error_code::none);
+  CHECK(l.b->status == booking_status::leave);
+  CHECK(l.b->leave_reason == "出差");
+  CHECK(l.b->credit_refunded);
+  auto after = *t.db.find_user(u);
+  CHECK(after.credits == 1);
+  CHECK(after.leave_quota == 0);
+  auto r4 = t.db.book(u, s1, now);
+  REQUIRE(r4.error == error_code::none);
+  CHECK(t.db.leave(u, r4.b->id, "", now).error == error_code::insufficient_leave_quota);
+}
+
+TEST_CASE("foreign and missing bookings look the same; nothing changes") {
+  small_db t;
+  auto now = now_seconds();
+  auto a = t.add_user(3, 3), b = t.add_user(3, 3);
+  auto s = t.add_session(now + 48h, 5);
+  auto r = t.db.book(a, s, now);
+  REQUIRE(r.b);
+  CHECK(t.db.cancel(b, r.b->id, now, 12h).error == error_code::not_found);
+  CHECK(t.db.leave(b, r.b->id, "", now).error == error_code::not_found);
+  CHECK(t.db.cancel(b, 999999, now, 12h).error == error_code::not_found);
+  CHECK(t.db.book(b, 999999, now).error == error_code::not_found);
+  CHECK(t.db.book(424242, s, now).error == error_code::not_found); // no such user
+  CHECK(t.scalar("SELECT status = 'booked' FROM bookings") == 1);
+  CHECK(t.db.find_user(b)->credits == 3);
+}
+
+TEST_CASE("started sessions are closed for every write") {
+  small_db t;
+  auto now = now_seconds();
+  auto u = t.add_user(3, 3);
+  auto s = t.add_session(now + 1h, 5);
+  auto r = t.db.book(u, s, now);
+  REQUIRE(r.b);
+  auto later = now + 1h;
+  CHECK(t.db.cancel(u, r.b->id, later, 12h).error == error_code::session_closed);
+  CHECK(t.db.leave(u, r.b->id, "", later).error == error_code::session_closed);
+  CHECK(t.db.book(t.add_user(3, 3), s, later).error == error_code::session_closed);
+}
+
+TEST_CASE("load_user returns every booking ordered by start, then id") {
+  small_db t;
+  auto now = now_seconds();
+  auto u = t.add_user(10, 3);
+  auto late = t.add_session(now + 72h, 5), early = t.add_session(now + 24h, 5), same = t.add_session(now + 24h, 5);
+  t.db.book(u, late, now);
+  t.db.book(u, same, now);
+  t.db.book(u, early, now);
+  auto snap = t.db.load_user(u);
+  REQUIRE(snap);
+  REQUIRE(snap->bookings.size() == 3);
+  CHECK(snap->bookings[0].session_id == same); // same start: lower booking id first
+  CHECK(snap->bookings[1].session_id == early);
+  CHECK(snap->bookings[2].session_id == late);
+  CHECK(snap->u.credits == 7);
+  CHECK(!t.db.load_user(987654));
+}
+
+TEST_CASE("sessions_at counts seats left") {
+  small_db t;
+  auto now = now_seconds();
+  auto s = t.add_session(now + 24h, 2);
+  t.db.book(t.add_user(1, 0), s, now);
+  auto v = t.db.sessions_at(1, now, now + 48h);
+  REQUIRE(v.size() == 1);
+  CHECK(v[0].seats_left == 1);
+  CHECK(t.db.sessions_at(1, now + 25h, now + 48h).empty());
+  CHECK(t.db.sessions_at(2, now, now + 48h).empty());
+}
+
+TEST_CASE("tokens are found by their SHA-256, revoked ones are not") {
+  small_db t;
+  auto u = t.add_user(1, 1);
+  sql::statement st{t.db.connection(), "INSERT INTO api_tokens VALUES (?1, ?2, ?3, ?4)"};
+  st.bind(1, sha256_hex("secret-a")).bind(2, u).bind(3, "admin").bind(4, 0).run();
+  st.bind(1, sha256_hex("secret-b")).bind(2, u).bind(3, "member").bind(4, 1).run();
+  auto a = t.db.find_token(sha256_hex("secret-a"));
+  REQUIRE(a);
+  CHECK(a->user_id == u);
+  CHECK(a->r == role::admin);
+  CHECK(!t.db.find_token(sha256_hex("secret-b")));
+  CHECK(!t.db.find_token(sha256_hex("secret-c")));
+  CHECK(sha256_hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  CHECK(constant_time_equal("abc", "abc"));
+  CHECK(!constant_time_equal("abc", "abd"));
+  CHECK(!constant_time_equal("abc", "abcd"));
+}
+
+TEST_CASE("idempotency: replay returns the first response, mismatch changes nothing") {
+  small_db t;
+  auto now = now_seconds();
+  auto u = t.add_user(5, 1);
+  auto s = t.add_session(now + 48h, 5);
+  int rendered = 0;
+  auto respond = [&](const write_result& r) {
+    ++rendered;
+    return stored_response{r.error == error_code::none ? 201 : 409, "body-" + std::to_string(rendered)};
+  };
+  idempotency_request idem{"key-1", "hash-A"};
+  write_command cmd{write_kind::book, s, {}};
+  auto first = t.db.write(u, cmd, now, 12h, &idem, respond);
+  CHECK(first.response.status == 201);
+  CHECK(!first.replayed);
+  auto again = t.db.write(u, cmd, now, 12h, &idem, respond);
+  CHECK(again.replayed);
+  CHECK(again.response.status == 201);
+  CHECK(again.response.body == "body-1");
+  CHECK(rendered == 1);
+  CHECK(t.db.find_user(u)->credits == 4);
+  idempotency_request other{"key-1", "hash-B"};
+  auto mism = t.db.write(u, cmd, now, 12h, &other, respond);
+  CHECK(mism.mismatch);
+  // The same key of another user is another key.
+  auto v = t.add_user(5, 1);
+  auto theirs = t.db.write(v, cmd, now, 12h, &idem, respond);
+  CHECK(!theirs.replayed);
+  CHECK(theirs.response.status == 201);
+  // Business failures are replayed too.
+  idempotency_request k2{"key-2", "hash-C"};
+  auto dup = t.db.write(u, cmd, now, 12h, &k2, respond);
+  CHECK(dup.response.status == 409);
+  CHECK(t.db.write(u, cmd, now, 12h, &k2, respond).response.body == dup.response.body);
+  CHECK(t.db.purge_idempotency(now + 1s) == 3);
+}
+
+TEST_CASE("page queries use indexes") {
+  small_db t;
+  auto plan = [&](const char* sql) {
+    sql::statement st{t.db.connection(), (std::string("EXPLAIN QUERY PLAN ") + sql).c_str()};
+    std::string all;
+    while (st.step())
+      all += st.text(3) + "\n";
+    return all;
+  };
+  auto p1 = plan("SELECT b.id FROM bookings b JOIN sessions s ON s.id = b.session_id WHERE b.user_id = 1 "
+                 "ORDER BY s.starts_at, b.id");
+  CHECK(p1.find("bookings_by_user") != std::string::npos);
+  CHECK(p1.find("SCAN") == std::string::npos);
+  auto p2 = plan("SELECT count(*) FROM bookings WHERE session_id = 1 AND status = 'booked'");
+  CHECK(p2.find("bookings_by_session_status") != std::string::npos);
+  auto p3 = plan("SELECT id FROM sessions s WHERE s.location_id = 1 AND s.starts_at >= 0 AND s.starts_at < 9");
+  CHECK(p3.find("sessions_by_location_start") != std::string::npos);
+  auto p4 = plan("SELECT user_id FROM api_tokens WHERE token_hash = 'x' AND revoked = 0");
+  CHECK(p4.find("PRIMARY KEY") != std::string::npos);
+}
+
+TEST_CASE("many threads race for the last seats through separate connections") {
+  small_db t;
+  auto now = now_seconds();
+  constexpr int capacity = 7, threads = 32;
+  auto s = t.add_session(now + 48h, capacity);
+  std::vector<id_type> users;
+  for (int i = 0; i < threads; ++i)
+    users.push_back(t.add_user(1, 1));
+  std::atomic<int> ok{0}, full{0}, other{0};
+  std::atomic<bool> go{false};
+  std::vector<std::thread> ts;
+  for (int i = 0; i < threads; ++i)
+    ts.emplace_back([&, i] {
+      store mine{store_options{t.path, 5000}};
+      while (!go)
+        std::this_thread::yield();
+      try {
+        auto r = mine.book(users[static_cast<size_t>(i)], s, now);
+        (r.error == error_code::none ? ok : r.error == error_code::session_full ? full : other)++;
+      } catch (const sql::error&) {
+        other++; // "database is busy" would land here
+      }
+    });
+  go = true;
+  for (auto& th : ts)
+    th.join();
+  CHECK(ok == capacity);
+  CHECK(full == threads - capacity);
+  CHECK(other == 0);
+  CHECK(t.scalar("SELECT count(*) FROM bookings WHERE status = 'booked'") == capacity);
+  CHECK(t.scalar("SELECT count(*) FROM users WHERE credits < 0") == 0);
+}
+
+TEST_CASE("one user's last credit raced across sessions: exactly one booking") {
+  small_db t;
+  auto now = now_seconds();
+  auto u = t.add_user(1, 1);
+  std::vector<id_type> sessions;
+  for (int i = 0; i < 16; ++i)
+    sessions.push_back(t.add_session(now + 48h, 5));
+  std::atomic<int> ok{0}, poor{0};
+  std::vector<std::thread> ts;
+  for (int i = 0; i < 16; ++i)
+    ts.emplace_back([&, i] {
+      store mine{store_options{t.path, 5000}};
+      auto r = mine.book(u, sessions[static_cast<size_t>(i)], now);
+      (r.error == error_code::none ? ok : poor)++;
+      CHECK((r.error == error_code::none || r.error == error_code::insufficient_credits));
+    });
+  for (auto& th : ts)
+    th.join();
+  CHECK(ok == 1);
+  CHECK(poor == 15);
+  CHECK(t.db.find_user(u)->credits == 0);
+}
+
+TEST_CASE("one booking's last leave raced: exactly one succeeds") {
+  small_db t;
+  auto now = now_seconds();
+  auto u = t.add_user(8, 1);
+  std::vector<id_type> bookings;
+  for (int i = 0; i < 8; ++i)
+    bookings.push_back(t.db.book(u, t.add_session(now + 48h, 5), now).b->id);
+  std::atomic<int> ok{0};
+  std::vector<std::thread> ts;
+  for (int i = 0; i < 8; ++i)
+    ts.emplace_back([&, i] {
+      store mine{store_options{t.path, 5000}};
+      if (mine.leave(u, bookings[static_cast<size_t>(i)], "", now).error == error_code::none)
+        ok++;
+    });
+  for (auto& th : ts)
+    th.join();
+  CHECK(ok == 1);
+  CHECK(t.db.find_user(u)->leave_quota == 0);
+}
