@@ -1,0 +1,25 @@
+// What every actor of the core shares: long-lived services owned by `core`, never mutated by actors.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+
+#include "actors/metrics.hpp"
+#include "actors/store_pool.hpp"
+#include "actors/write_epochs.hpp"
+#include "model/time_zone.hpp"
+
+namespace booking {
+
+struct cache_context {
+  store_pool* pool = nullptr;
+  const zone* tz = nullptr;
+  metrics* stats = nullptr;
+  write_epochs* epochs = nullptr;
+  std::chrono::seconds ttl{30};
+  std::chrono::seconds idle{300};
+  std::size_t max_users = 200000; // per directory shard
+  std::chrono::seconds location_ttl{60};
+};
+
+} // namespace booking

@@ -1,0 +1,56 @@
+#include "actors/core.hpp"
+
+#include <caf/all.hpp>
+
+#include "actors/location_cache.hpp"
+#include "actors/user_directory.hpp"
+
+namespace booking {
+
+core::core(caf::actor_system& sys, const core_options& opts, metrics& m)
+  : sys_(sys), stats_(m), tz_(opts.timezone), epochs_(std::make_unique<write_epochs>()),
+    pool_(std::make_unique<store_pool>(opts.store, opts.store_threads)) {
+  auto shards = std::max<std::size_t>(1, opts.directory_shards);
+  ctx_ = std::make_shared<cache_context>();
+  ctx_->pool = pool_.get();
+  ctx_->tz = &tz_;
+  ctx_->stats = &stats_;
+  ctx_->epochs = epochs_.get();
+  ctx_->ttl = opts.cache_ttl;
+  ctx_->idle = opts.cache_idle;
+  ctx_->max_users = std::max<std::size_t>(1, (opts.cache_max_users + shards - 1) / shards);
+  ctx_->location_ttl = opts.location_ttl;
+  std::shared_ptr<const cache_context> cctx = ctx_;
+  for (std::size_t i = 0; i < shards; ++i)
+    directories_.push_back(sys.spawn(user_directory, cctx));
+  locations_ = sys.spawn(location_cache, cctx, directories_);
+  invalidations_ = std::make_unique<invalidation_pool>(
+    sys, opts.invalidation_workers, opts.invalidation_queue,
+    [this](id_type user) { return directory_for(user); }, stats_);
+}
+
+core::~core() { shutdown(); }
+
+const user_directory_actor& core::directory_for(id_type user) const {
+  return directories_[static_cast<std::uint64_t>(user) % directories_.size()];
+}
+
+void core::after_write(id_type user) {
+  epochs_->bump(user);
+  invalidations_->post(user);
+}
+
+bool core::shutdown(std::chrono::milliseconds drain_timeout) {
+  if (stopped_)
+    return true;
+  stopped_ = true;
+  bool drained = invalidations_->drain(drain_timeout);
+  invalidations_->stop();
+  for (auto& d : directories_)
+    caf::anon_send_exit(d, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(locations_, caf::exit_reason::user_shutdown);
+  pool_->shutdown();
+  return drained;
+}
+
+} // namespace booking

@@ -1,0 +1,66 @@
+// The actor core assembled: store pool, directory shards, location cache, invalidation pool.
+// The HTTP front-end talks only to this.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <caf/actor_system.hpp>
+
+#include "actors/context.hpp"
+#include "actors/defaults.hpp"
+#include "actors/interfaces.hpp"
+#include "actors/invalidator.hpp"
+
+namespace booking {
+
+struct core_options {
+  store_options store;
+  std::size_t store_threads = defaults::store_threads; // 0: manual pool (deterministic tests)
+  std::chrono::seconds cache_ttl = defaults::cache_ttl;
+  std::chrono::seconds cache_idle = defaults::cache_idle;
+  std::size_t cache_max_users = defaults::cache_max_users;
+  std::size_t invalidation_workers = defaults::invalidation_workers;
+  std::size_t invalidation_queue = defaults::invalidation_queue;
+  std::size_t directory_shards = defaults::directory_shards;
+  std::chrono::seconds location_ttl = defaults::location_ttl;
+  std::string timezone = "Asia/Taipei";
+};
+
+class core {
+public:
+  core(caf::actor_system& sys, const core_options& opts, metrics& m);
+  ~core();
+
+  const user_directory_actor& directory_for(id_type user) const;
+  const std::vector<user_directory_actor>& directories() const { return directories_; }
+  const location_cache_actor& locations() const { return locations_; }
+  invalidation_pool& invalidations() { return *invalidations_; }
+  write_epochs& epochs() { return *epochs_; }
+  store_pool& pool() { return *pool_; }
+  const zone& tz() const { return tz_; }
+  metrics& stats() { return stats_; }
+
+  /// After a committed write of `user`: fence read-your-writes, then queue the cleanup.
+  void after_write(id_type user);
+
+  /// Drains the invalidation queue (bounded), stops every actor, joins the store threads.
+  /// Returns whether the queue drained in time.
+  bool shutdown(std::chrono::milliseconds drain_timeout = defaults::drain_timeout);
+
+private:
+  caf::actor_system& sys_;
+  metrics& stats_;
+  zone tz_;
+  std::unique_ptr<write_epochs> epochs_;
+  std::unique_ptr<store_pool> pool_;
+  std::shared_ptr<cache_context> ctx_;
+  std::vector<user_directory_actor> directories_;
+  location_cache_actor locations_;
+  std::unique_ptr<invalidation_pool> invalidations_;
+  bool stopped_ = false;
+};
+
+} // namespace booking

@@ -1,0 +1,32 @@
+// Named defaults of the actor core (pool sizes, timeouts), in one place.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+
+namespace booking::defaults {
+
+/// How long a cached user page stays fresh without a write.
+constexpr std::chrono::seconds cache_ttl{30};
+/// A user actor that saw no request for this long stops.
+constexpr std::chrono::seconds cache_idle{300};
+/// At most this many user actors live at once (least recently used go first).
+constexpr std::size_t cache_max_users = 200000;
+/// How often the directories look for idle user actors.
+constexpr std::chrono::milliseconds idle_sweep_interval{1000};
+/// How long the location list stays fresh.
+constexpr std::chrono::seconds location_ttl{60};
+constexpr std::size_t invalidation_workers = 5;
+constexpr std::size_t invalidation_queue = 1000;
+/// Directory shards: user ids are spread over them so no single actor sees every request.
+constexpr std::size_t directory_shards = 4;
+/// Threads (each with its own SQLite connection) that run store loads.
+constexpr std::size_t store_threads = 8;
+/// The longest an HTTP thread waits for an actor's answer before replying 503.
+constexpr std::chrono::milliseconds reply_timeout{5000};
+/// The longest shutdown waits for the invalidation queue to drain.
+constexpr std::chrono::milliseconds drain_timeout{5000};
+/// Rendered bodies a user actor keeps per snapshot (distinct language / range pairs).
+constexpr std::size_t rendered_per_user = 4;
+
+} // namespace booking::defaults

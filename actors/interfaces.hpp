@@ -1,0 +1,55 @@
+// Every typed actor interface of the core, one comment a handler.
+#pragma once
+
+#include <cstdint>
+
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "actors/messages.hpp"
+
+namespace booking {
+
+/// Owns one user's cached page data; the request coalescer of SPEC §1.
+using user_cache_actor = caf::typed_actor<
+  // A page for an actor requester (tests, tools): answered through a response promise.
+  caf::replies_to<page_atom, page_query>::with<body_ptr>,
+  // A page for an HTTP thread: answered into its reply slot.
+  caf::reacts_to<page_atom, page_query, slot_ptr>,
+  // A write changed this user: drop cached data, refuse to cache loads that began before.
+  caf::reacts_to<invalidate_atom>,
+  // A store load finished: (generation, epoch read before the load, result).
+  caf::reacts_to<loaded_atom, std::uint64_t, std::uint64_t, load_result>,
+  // Stop once nothing is pending (eviction, idle).
+  caf::reacts_to<stop_atom>>;
+
+/// Finds or spawns user actors, forwards to them, evicts idle and least recently used ones.
+using user_directory_actor = caf::typed_actor<
+  // Route a page request to the user's actor.
+  caf::replies_to<page_atom, page_query>::with<body_ptr>,
+  caf::reacts_to<page_atom, page_query, slot_ptr>,
+  // Route an invalidation; a user without an actor has nothing cached.
+  caf::reacts_to<invalidate_atom, id_type>,
+  // The location cache publishes a new list.
+  caf::reacts_to<locations_atom, location_list>,
+  // Periodic: stop user actors idle longer than the limit.
+  caf::reacts_to<sweep_atom>,
+  // How many user actors this directory holds.
+  caf::replies_to<count_atom>::with<std::uint64_t>>;
+
+/// Owns the location list: refreshed on TTL or on request, published to directories.
+using location_cache_actor = caf::typed_actor<
+  // The current list (waits for the first load).
+  caf::replies_to<locations_atom>::with<location_list>,
+  // The list as a `{"locations": [...]}` body for an HTTP thread.
+  caf::reacts_to<locations_atom, slot_ptr>,
+  // Reload from the store now.
+  caf::reacts_to<refresh_atom>,
+  // A store load of the list finished.
+  caf::reacts_to<loaded_atom, location_list>>;
+
+/// One worker of the invalidation pool: forwards cleanup to the directory that owns the user.
+using invalidator_actor = caf::typed_actor<
+  caf::reacts_to<invalidate_atom, id_type>>;
+
+} // namespace booking

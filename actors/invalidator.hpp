@@ -1,0 +1,56 @@
+// The invalidation pool: `workers` actors fed with cleanup messages after writes, bounded at
+// `capacity` queued messages. When full, the cleanup goes straight to the user's directory (the
+// fallback path) and is counted: nothing is dropped. Read-your-writes never depends on this pool
+// (see write_epochs.hpp); it frees stale cache memory promptly.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "actors/interfaces.hpp"
+#include "actors/metrics.hpp"
+
+namespace booking {
+
+class invalidation_pool;
+
+struct invalidator_state {
+  static inline const char* name = "invalidator";
+  invalidation_pool* pool = nullptr;
+};
+
+invalidator_actor::behavior_type invalidator(invalidator_actor::stateful_pointer<invalidator_state> self,
+                                             invalidation_pool* pool);
+
+class invalidation_pool {
+public:
+  using route = std::function<user_directory_actor(id_type)>;
+
+  invalidation_pool(caf::actor_system& sys, std::size_t workers, std::size_t capacity, route to_directory,
+                    metrics& m);
+
+  /// Called by HTTP threads after a committed write; never blocks.
+  void post(id_type user);
+  /// Waits (bounded) until every queued invalidation was handed on; true when drained.
+  bool drain(std::chrono::milliseconds timeout);
+  std::int64_t depth() const { return depth_.load(); }
+  std::uint64_t fallbacks() const { return fallbacks_.load(); }
+  void stop();
+
+  /// A worker handed one invalidation on.
+  void done(id_type user);
+
+private:
+  std::vector<invalidator_actor> workers_;
+  std::size_t capacity_;
+  route to_directory_;
+  metrics& m_;
+  std::atomic<std::int64_t> depth_{0};
+  std::atomic<std::uint64_t> fallbacks_{0};
+};
+
+} // namespace booking

@@ -1,0 +1,103 @@
+#include "actors/location_cache.hpp"
+
+#include <caf/all.hpp>
+#include <nlohmann/json.hpp>
+
+#include "model/json.hpp"
+
+namespace booking {
+
+namespace {
+
+bool same(const std::vector<location>& a, const std::vector<location>& b) {
+  if (a.size() != b.size())
+    return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (a[i].id != b[i].id || a[i].name != b[i].name || a[i].address != b[i].address)
+      return false;
+  return true;
+}
+
+} // namespace
+
+void location_cache_state::on_get(waiter w) {
+  bool stale = std::chrono::steady_clock::now() - loaded_at >= ctx->location_ttl;
+  if (list) {
+    // A stale list is still served while the refresh runs: locations change rarely.
+    (stale ? ctx->stats->locations_miss : ctx->stats->locations_hit)->Increment();
+    answer(w);
+    if (stale)
+      refresh();
+    return;
+  }
+  ctx->stats->locations_miss->Increment();
+  waiters.push_back(std::move(w));
+  refresh();
+}
+
+void location_cache_state::refresh() {
+  if (loading)
+    return;
+  loading = true;
+  ctx->stats->loads_locations->Increment();
+  auto hdl = caf::actor_cast<location_cache_actor>(self);
+  auto* stats = ctx->stats;
+  ctx->pool->submit([hdl, stats](store* db) {
+    location_list fresh;
+    try {
+      if (db)
+        fresh = std::make_shared<const std::vector<location>>(db->locations());
+    } catch (const std::exception&) {
+      stats->store_errors->Increment();
+    }
+    caf::anon_send(hdl, loaded_atom::value, std::move(fresh));
+  });
+}
+
+void location_cache_state::on_loaded(location_list fresh) {
+  loading = false;
+  if (fresh) {
+    loaded_at = std::chrono::steady_clock::now();
+    if (!list || !same(*list, *fresh)) {
+      list = fresh;
+      body = std::make_shared<const std::string>(nlohmann::json{{"locations", locations_json(*list)}}.dump());
+      for (auto& d : subscribers)
+        self->send(d, locations_atom::value, list);
+    }
+  }
+  auto parked = std::move(waiters);
+  waiters.clear();
+  for (auto& w : parked)
+    answer(w);
+}
+
+void location_cache_state::answer(waiter& w) {
+  if (w.slot)
+    w.slot->deliver(list ? body_result{body, error_code::none} : body_result{nullptr, error_code::unavailable});
+  else if (list)
+    w.promise.deliver(list);
+  else
+    w.promise.deliver(make_error(error_code::unavailable));
+}
+
+location_cache_actor::behavior_type location_cache(location_cache_actor::stateful_pointer<location_cache_state> self,
+                                                   std::shared_ptr<const cache_context> ctx,
+                                                   std::vector<user_directory_actor> subscribers) {
+  auto& st = self->state;
+  st.self = self;
+  st.ctx = std::move(ctx);
+  st.subscribers = std::move(subscribers);
+  st.refresh();
+  return {
+    [self](locations_atom) -> caf::typed_response_promise<location_list> {
+      auto rp = self->make_response_promise<location_list>();
+      self->state.on_get(location_cache_state::waiter{rp, nullptr});
+      return rp;
+    },
+    [self](locations_atom, slot_ptr& slot) { self->state.on_get(location_cache_state::waiter{{}, std::move(slot)}); },
+    [self](refresh_atom) { self->state.refresh(); },
+    [self](loaded_atom, location_list& fresh) { self->state.on_loaded(std::move(fresh)); },
+  };
+}
+
+} // namespace booking

@@ -1,0 +1,43 @@
+// The location-cache actor: owns the location list (no shared map, no mutex). Refreshes on TTL
+// or on request through the store pool, and publishes each new list to the directories.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <vector>
+
+#include "actors/context.hpp"
+#include "actors/interfaces.hpp"
+
+namespace booking {
+
+struct location_cache_state {
+  static inline const char* name = "location_cache";
+
+  struct waiter {
+    caf::typed_response_promise<location_list> promise;
+    slot_ptr slot;
+  };
+
+  location_cache_actor::stateful_pointer<location_cache_state> self = nullptr;
+  std::shared_ptr<const cache_context> ctx;
+  std::vector<user_directory_actor> subscribers;
+  location_list list;
+  body_ptr body; // `{"locations": [...]}`
+  std::chrono::steady_clock::time_point loaded_at;
+  bool loading = false;
+  std::vector<waiter> waiters;
+
+  void on_get(waiter w);
+  void refresh();
+  void on_loaded(location_list fresh);
+
+private:
+  void answer(waiter& w);
+};
+
+location_cache_actor::behavior_type location_cache(location_cache_actor::stateful_pointer<location_cache_state> self,
+                                                   std::shared_ptr<const cache_context> ctx,
+                                                   std::vector<user_directory_actor> subscribers);
+
+} // namespace booking

@@ -1,0 +1,83 @@
+#include "actors/store_pool.hpp"
+
+#include <iostream>
+
+namespace booking {
+
+store_pool::store_pool(const store_options& opts, std::size_t threads) : opts_(opts) {
+  if (threads == 0) {
+    manual_store_ = std::make_unique<store>(opts_);
+    return;
+  }
+  for (std::size_t i = 0; i < threads; ++i)
+    threads_.emplace_back([this, i] { work(i); });
+}
+
+store_pool::~store_pool() { shutdown(); }
+
+void store_pool::submit(job j) {
+  {
+    std::lock_guard<std::mutex> g{m_};
+    jobs_.push_back(std::move(j));
+  }
+  cv_.notify_one();
+}
+
+std::size_t store_pool::run_pending(std::size_t max) {
+  std::size_t n = 0;
+  while (n < max) {
+    job j;
+    {
+      std::lock_guard<std::mutex> g{m_};
+      if (jobs_.empty())
+        break;
+      j = std::move(jobs_.front());
+      jobs_.pop_front();
+    }
+    j(manual_store_.get());
+    ++n;
+  }
+  return n;
+}
+
+std::size_t store_pool::queued() const {
+  std::lock_guard<std::mutex> g{m_};
+  return jobs_.size();
+}
+
+void store_pool::shutdown() {
+  {
+    std::lock_guard<std::mutex> g{m_};
+    if (stopping_)
+      return;
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  for (auto& t : threads_)
+    t.join();
+  threads_.clear();
+}
+
+void store_pool::work(std::size_t) {
+  std::unique_ptr<store> db;
+  for (;;) {
+    job j;
+    {
+      std::unique_lock<std::mutex> g{m_};
+      cv_.wait(g, [this] { return stopping_ || !jobs_.empty(); });
+      if (jobs_.empty())
+        return; // stopping and drained
+      j = std::move(jobs_.front());
+      jobs_.pop_front();
+    }
+    try {
+      if (!db)
+        db = std::make_unique<store>(opts_);
+    } catch (const std::exception& e) {
+      std::cerr << "level=error msg=\"store connection failed\" error=\"" << e.what() << "\"\n";
+    }
+    j(db.get()); // jobs catch their own store errors and report them to their actor
+  }
+}
+
+} // namespace booking

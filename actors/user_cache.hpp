@@ -1,0 +1,65 @@
+// The per-user cache actor: answers page requests from its cache while fresh; on a miss it starts
+// exactly one store load and parks every request that arrives meanwhile, then answers all of them.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <vector>
+
+#include "actors/context.hpp"
+#include "actors/defaults.hpp"
+#include "actors/interfaces.hpp"
+#include "model/page.hpp"
+
+namespace booking {
+
+struct user_cache_state {
+  static inline const char* name = "user_cache";
+
+  /// Where a parked request is answered: an actor's promise or an HTTP thread's slot.
+  struct waiter {
+    page_query q;
+    caf::typed_response_promise<body_ptr> promise;
+    slot_ptr slot;
+  };
+
+  struct rendered {
+    lang language;
+    date_range range;
+    location_list locations;
+    body_ptr body;
+    instant valid_until;
+  };
+
+  user_cache_actor::stateful_pointer<user_cache_state> self = nullptr;
+  std::shared_ptr<const cache_context> ctx;
+  id_type user = 0;
+
+  /// Bumped by every invalidation: a load that began under an older generation never fills the cache.
+  std::uint64_t generation = 0;
+  bool loading = false;
+  bool stopping = false;
+  std::shared_ptr<const user_snapshot> snap;
+  std::uint64_t snap_epoch = 0; // the write epoch read before `snap`'s load began
+  std::chrono::steady_clock::time_point loaded_at;
+  std::vector<rendered> bodies; // rendered from `snap`, a few (language, range) pairs
+  std::vector<waiter> waiters;
+
+  void on_page(waiter w);
+  void on_loaded(std::uint64_t gen, std::uint64_t epoch, const load_result& r);
+  void on_invalidate();
+  void on_stop();
+
+private:
+  bool fresh_for(const page_query& q) const;
+  void start_load();
+  void answer(waiter& w, const std::shared_ptr<const user_snapshot>& from);
+  static void fail(waiter& w, error_code e);
+  body_ptr body_for(const page_query& q, const std::shared_ptr<const user_snapshot>& from);
+  void quit_if_done();
+};
+
+user_cache_actor::behavior_type user_cache(user_cache_actor::stateful_pointer<user_cache_state> self,
+                                           std::shared_ptr<const cache_context> ctx, id_type user);
+
+} // namespace booking

@@ -1,0 +1,87 @@
+#include "actors/user_directory.hpp"
+
+#include <caf/all.hpp>
+
+#include "actors/defaults.hpp"
+#include "actors/user_cache.hpp"
+
+namespace booking {
+
+user_cache_actor& user_directory_state::find_or_spawn(id_type user) {
+  auto now = std::chrono::steady_clock::now();
+  auto i = users.find(user);
+  if (i != users.end()) {
+    lru.splice(lru.begin(), lru, i->second.lru_pos);
+    i->second.last_used = now;
+    return i->second.hdl;
+  }
+  while (!lru.empty() && users.size() >= ctx->max_users)
+    evict(lru.back(), false);
+  lru.push_front(user);
+  auto hdl = self->spawn(user_cache, ctx, user);
+  ctx->stats->user_actors->Increment();
+  return users.emplace(user, entry{std::move(hdl), lru.begin(), now}).first->second.hdl;
+}
+
+void user_directory_state::evict(id_type user, bool idle) {
+  auto i = users.find(user);
+  if (i == users.end())
+    return;
+  // The actor finishes what it has parked before it quits; new requests get a fresh actor.
+  self->send(i->second.hdl, stop_atom::value);
+  lru.erase(i->second.lru_pos);
+  users.erase(i);
+  ctx->stats->user_actors->Decrement();
+  (idle ? ctx->stats->user_evictions_idle : ctx->stats->user_evictions_capacity)->Increment();
+}
+
+void user_directory_state::sweep_idle() {
+  auto cutoff = std::chrono::steady_clock::now() - ctx->idle;
+  while (!lru.empty()) {
+    auto& e = users.at(lru.back());
+    if (e.last_used > cutoff)
+      break;
+    evict(lru.back(), true);
+  }
+}
+
+user_directory_actor::behavior_type user_directory(user_directory_actor::stateful_pointer<user_directory_state> self,
+                                                   std::shared_ptr<const cache_context> ctx) {
+  self->state.self = self;
+  self->state.ctx = std::move(ctx);
+  self->delayed_send(self, defaults::idle_sweep_interval, sweep_atom::value);
+  self->attach_functor([self] {
+    // Stopping the directory stops its users; their gauge goes with them.
+    auto n = static_cast<double>(self->state.users.size());
+    self->state.ctx->stats->user_actors->Decrement(n);
+    for (auto& kv : self->state.users)
+      caf::anon_send_exit(kv.second.hdl, caf::exit_reason::user_shutdown);
+  });
+  return {
+    [self](page_atom, page_query& q) -> caf::delegated<body_ptr> {
+      auto& st = self->state;
+      q.locations = st.locations;
+      auto& hdl = st.find_or_spawn(q.user_id);
+      return self->delegate(hdl, page_atom::value, std::move(q));
+    },
+    [self](page_atom, page_query& q, slot_ptr& slot) {
+      auto& st = self->state;
+      q.locations = st.locations;
+      self->send(st.find_or_spawn(q.user_id), page_atom::value, std::move(q), std::move(slot));
+    },
+    [self](invalidate_atom, id_type user) {
+      auto& st = self->state;
+      auto i = st.users.find(user);
+      if (i != st.users.end())
+        self->send(i->second.hdl, invalidate_atom::value);
+    },
+    [self](locations_atom, location_list& ls) { self->state.locations = std::move(ls); },
+    [self](sweep_atom) {
+      self->state.sweep_idle();
+      self->delayed_send(self, defaults::idle_sweep_interval, sweep_atom::value);
+    },
+    [self](count_atom) { return static_cast<std::uint64_t>(self->state.users.size()); },
+  };
+}
+
+} // namespace booking

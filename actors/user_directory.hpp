@@ -1,0 +1,40 @@
+// A user directory shard: finds or spawns the cache actor of a user, forwards requests and
+// invalidations to it, and bounds memory: idle actors stop after `idle`, and at most `max_users`
+// live (the least recently used go first).
+#pragma once
+
+#include <chrono>
+#include <list>
+#include <memory>
+#include <unordered_map>
+
+#include "actors/context.hpp"
+#include "actors/interfaces.hpp"
+
+namespace booking {
+
+struct user_directory_state {
+  static inline const char* name = "user_directory";
+
+  struct entry {
+    user_cache_actor hdl;
+    std::list<id_type>::iterator lru_pos;
+    std::chrono::steady_clock::time_point last_used;
+  };
+
+  user_directory_actor::stateful_pointer<user_directory_state> self = nullptr;
+  std::shared_ptr<const cache_context> ctx;
+  std::unordered_map<id_type, entry> users;
+  std::list<id_type> lru; // front: most recently used
+  location_list locations;
+
+  /// The user's actor, spawned if needed; marks it most recently used.
+  user_cache_actor& find_or_spawn(id_type user);
+  void sweep_idle();
+  void evict(id_type user, bool idle);
+};
+
+user_directory_actor::behavior_type user_directory(user_directory_actor::stateful_pointer<user_directory_state> self,
+                                                   std::shared_ptr<const cache_context> ctx);
+
+} // namespace booking

@@ -1,0 +1,342 @@
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <numeric>
+#include <thread>
+
+#include "actor_fixture.hpp"
+#include "actors/user_directory.hpp"
+
+using namespace booking;
+using namespace booking::test;
+using namespace std::chrono_literals;
+
+TEST_CASE("1000 concurrent requests for one cold user cause one store load (deterministic)") {
+  actor_db data{3};
+  deterministic t{data.path};
+  auto user = data.users[0];
+  std::vector<slot_ptr> slots;
+  for (int i = 0; i < 1000; ++i)
+    slots.push_back(t.ask(user));
+  t.sched.run();
+  CHECK(t.c->pool().queued() == 1); // one load queued, 999 requests parked
+  for (auto& s : slots)
+    CHECK(!answered(s));
+  t.settle();
+  for (auto& s : slots)
+    CHECK(upcoming_of(take(s)) == 1);
+  CHECK(t.m.loads_user_page->Value() == 1);
+  CHECK(t.m.page_miss->Value() == 1);
+  CHECK(t.m.page_coalesced->Value() == 999);
+  // Warm now: more requests are hits, no new load.
+  auto again = t.ask(user);
+  t.settle();
+  CHECK(upcoming_of(take(again)) == 1);
+  CHECK(t.m.loads_user_page->Value() == 1);
+  CHECK(t.m.page_hit->Value() == 1);
+}
+
+TEST_CASE("a failing load answers every waiter with an error, then recovers") {
+  actor_db data{1};
+  deterministic t{data.path};
+  auto user = data.users[0];
+  std::vector<slot_ptr> slots;
+  for (int i = 0; i < 50; ++i)
+    slots.push_back(t.ask(user));
+  t.sched.run();
+  data.db.connection().exec("ALTER TABLE bookings RENAME TO bookings_gone");
+  t.settle();
+  for (auto& s : slots) {
+    REQUIRE(answered(s));
+    CHECK(take(s).error == error_code::unavailable);
+  }
+  CHECK(t.m.store_errors->Value() == 1);
+  data.db.connection().exec("ALTER TABLE bookings_gone RENAME TO bookings");
+  auto ok = t.ask(user);
+  t.settle();
+  CHECK(upcoming_of(take(ok)) == 1); // the failure was not cached
+}
+
+TEST_CASE("an unknown user is not_found for every waiter") {
+  actor_db data{1};
+  deterministic t{data.path};
+  auto a = t.ask(777777), b = t.ask(777777);
+  t.settle();
+  CHECK(take(a).error == error_code::not_found);
+  CHECK(take(b).error == error_code::not_found);
+}
+
+namespace {
+
+// One scenario: events in a given order against one user, then the checks of SPEC §5.2 and §5.4.
+//   R: a page request from before the write arrives (starts a load if cold)
+//   F: the store runs every queued load (SQL happens now)
+//   D: actors run: load results are delivered
+//   W: a write commits and returns (epoch bumped, cleanup queued)
+//   I: actors run: the cleanup reaches the user actor
+//   Q: a page request sent after the write returned arrives
+struct interleaving_result {
+  bool ok = true;
+  std::string why;
+};
+
+interleaving_result run_order(const std::string& order, bool warm) {
+  actor_db data{1};
+  deterministic t{data.path};
+  auto user = data.users[0];
+  if (warm) {
+    auto w = t.ask(user);
+    t.settle();
+    if (upcoming_of(take(w)) != 1)
+      return {false, "warm-up failed"};
+  }
+  slot_ptr before, after;
+  for (char e : order) {
+    switch (e) {
+      case 'R': before = t.ask(user); t.sched.run(); break;
+      case 'F': t.c->pool().run_pending(); break;
+      case 'D': t.sched.run(); break;
+      case 'W': {
+        store writer{store_options{data.path, 5000}};
+        auto r = writer.book(user, data.spare_sessions[0], now_seconds());
+        if (r.error != error_code::none)
+          return {false, "write failed"};
+        t.c->after_write(user);
+        break;
+      }
+      case 'I': t.sched.run(); break;
+      case 'Q': after = t.ask(user); t.sched.run(); break;
+    }
+  }
+  t.settle();
+  auto final_page = t.ask(user);
+  t.settle();
+  if (!answered(before) || !answered(after) || !answered(final_page))
+    return {false, "a request was never answered"};
+  auto b = upcoming_of(take(before));
+  if (b != 1 && b != 2)
+    return {false, "pre-write request got neither state"};
+  if (upcoming_of(take(after)) != 2)
+    return {false, "request after the write saw pre-write data"};
+  if (upcoming_of(take(final_page)) != 2)
+    return {false, "stale data stayed in the cache"};
+  return {};
+}
+
+} // namespace
+
+TEST_CASE("every interleaving of load-start / write / invalidation / load-finish leaves no stale page") {
+  std::string events = "DFIQRW";
+  std::sort(events.begin(), events.end());
+  int explored = 0;
+  do {
+    auto pos = [&](char c) { return events.find(c); };
+    if (!(pos('R') < pos('F') && pos('F') < pos('D') && pos('W') < pos('I') && pos('W') < pos('Q')))
+      continue;
+    for (bool warm : {false, true}) {
+      auto r = run_order(events, warm);
+      INFO("order " << events << (warm ? " (warm)" : " (cold)") << ": " << r.why);
+      CHECK(r.ok);
+      ++explored;
+    }
+  } while (std::next_permutation(events.begin(), events.end()));
+  MESSAGE("interleavings explored: " << explored);
+  CHECK(explored == 80);
+}
+
+TEST_CASE("eviction respects the cap, least recently used first") {
+  actor_db data{30};
+  core_options o;
+  o.cache_max_users = 10;
+  o.directory_shards = 1;
+  deterministic t{data.path, o};
+  for (auto u : data.users) {
+    t.ask(u);
+    t.settle();
+  }
+  auto& dir = t.c->directory_for(data.users[0]);
+  auto* st = &caf::actor_cast<user_directory_actor::stateful_pointer<user_directory_state>>(dir)->state;
+  CHECK(st->users.size() == 10);
+  CHECK(t.m.user_evictions_capacity->Value() == 20);
+  CHECK(t.m.user_actors->Value() == 10);
+  // The ten most recent users are the ones kept.
+  for (size_t i = 20; i < 30; ++i)
+    CHECK(st->users.count(data.users[i]) == 1);
+  // An evicted user is served again (a new actor, a new load).
+  auto s = t.ask(data.users[0]);
+  t.settle();
+  CHECK(upcoming_of(take(s)) == 1);
+  CHECK(st->users.size() == 10);
+}
+
+TEST_CASE("idle user actors stop after cache-idle-seconds") {
+  actor_db data{5};
+  core_options o;
+  o.cache_idle = 0s;
+  o.directory_shards = 1;
+  deterministic t{data.path, o};
+  for (auto u : data.users)
+    t.ask(u);
+  t.settle();
+  CHECK(t.m.user_actors->Value() == 5);
+  t.sched.trigger_timeouts(); // the directory's sweep
+  t.settle();
+  CHECK(t.m.user_actors->Value() == 0);
+  CHECK(t.m.user_evictions_idle->Value() == 5);
+}
+
+TEST_CASE("a full invalidation queue loses nothing") {
+  actor_db data{30};
+  core_options o;
+  o.invalidation_queue = 10;
+  o.invalidation_workers = 2;
+  deterministic t{data.path, o};
+  for (auto u : data.users)
+    t.ask(u);
+  t.settle();
+  store writer{store_options{data.path, 5000}};
+  for (auto u : data.users) {
+    REQUIRE(writer.book(u, data.spare_sessions[1], now_seconds()).error == error_code::none);
+    t.c->after_write(u); // the scheduler does not run: the queue fills up
+  }
+  CHECK(t.c->invalidations().depth() == 10);
+  CHECK(t.c->invalidations().fallbacks() == 20);
+  CHECK(t.m.invalidations_fallback->Value() == 20);
+  // Even before any cleanup ran, no stale page is served.
+  std::vector<slot_ptr> slots;
+  for (auto u : data.users)
+    slots.push_back(t.ask(u));
+  t.settle();
+  for (auto& s : slots)
+    CHECK(upcoming_of(take(s)) == 2);
+  CHECK(t.c->invalidations().depth() == 0);
+  CHECK(t.m.invalidation_queue_depth->Value() == 0);
+  CHECK(t.m.invalidations_applied->Value() == 30);
+}
+
+// Real threads from here on.
+
+namespace {
+
+struct threaded {
+  caf::actor_system_config cfg;
+  caf::actor_system sys{cfg};
+  metrics m;
+  std::unique_ptr<core> c;
+  explicit threaded(const std::string& path) {
+    core_options o;
+    o.store.path = path;
+    c = std::make_unique<core>(sys, o, m);
+  }
+  ~threaded() { c->shutdown(); }
+};
+
+} // namespace
+
+TEST_CASE("real threads: 1000 concurrent requests for one cold user, one load") {
+  actor_db data{1};
+  threaded t{data.path};
+  auto user = data.users[0];
+  std::atomic<int> good{0};
+  std::vector<std::thread> ts;
+  for (int k = 0; k < 16; ++k)
+    ts.emplace_back([&, k] {
+      std::vector<slot_ptr> mine;
+      for (int i = 0; i < 1000 / 16 + (k < 1000 % 16 ? 1 : 0); ++i) {
+        mine.push_back(std::make_shared<reply_slot>());
+        caf::anon_send(t.c->directory_for(user), page_atom::value, query_for(*t.c, user), mine.back());
+      }
+      for (auto& s : mine) {
+        auto r = s->wait_for(5s);
+        if (r && upcoming_of(*r) == 1)
+          ++good;
+      }
+    });
+  for (auto& th : ts)
+    th.join();
+  CHECK(good == 1000);
+  CHECK(t.m.loads_user_page->Value() == 1);
+  MESSAGE("store loads for 1000 concurrent cold requests: " << t.m.loads_user_page->Value());
+}
+
+TEST_CASE("real threads: 100 users x 10 concurrent requests, 100 loads") {
+  actor_db data{100};
+  threaded t{data.path};
+  std::vector<slot_ptr> slots;
+  for (int round = 0; round < 10; ++round)
+    for (auto u : data.users) {
+      slots.push_back(std::make_shared<reply_slot>());
+      caf::anon_send(t.c->directory_for(u), page_atom::value, query_for(*t.c, u), slots.back());
+    }
+  int good = 0;
+  for (auto& s : slots) {
+    auto r = s->wait_for(5s);
+    good += r && upcoming_of(*r) == 1;
+  }
+  CHECK(good == 1000);
+  CHECK(t.m.loads_user_page->Value() == 100);
+  MESSAGE("store loads for 100 users x 10 requests: " << t.m.loads_user_page->Value());
+}
+
+TEST_CASE("real threads: the response-promise path answers actor requesters") {
+  actor_db data{2};
+  threaded t{data.path};
+  caf::scoped_actor self{t.sys};
+  body_ptr got;
+  self->request(t.c->directory_for(data.users[0]), 5s, page_atom::value, query_for(*t.c, data.users[0]))
+    .receive([&](const body_ptr& b) { got = b; }, [&](const caf::error&) {});
+  REQUIRE(got);
+  CHECK(nlohmann::json::parse(*got)["user"]["id"] == data.users[0]);
+  caf::error err;
+  self->request(t.c->directory_for(4242), 5s, page_atom::value, query_for(*t.c, 4242))
+    .receive([&](const body_ptr&) {}, [&](const caf::error& e) { err = e; });
+  CHECK(to_error_code(err) == error_code::not_found);
+  location_list ls;
+  self->request(t.c->locations(), 5s, locations_atom::value)
+    .receive([&](const location_list& l) { ls = l; }, [&](const caf::error&) {});
+  REQUIRE(ls);
+  CHECK(ls->size() == 1);
+}
+
+TEST_CASE("real threads: concurrent writes and reads never show a pre-write page") {
+  actor_db data{20};
+  threaded t{data.path};
+  std::atomic<int> violations{0}, checked{0};
+  std::vector<std::thread> ts;
+  for (size_t k = 0; k < data.users.size(); ++k)
+    ts.emplace_back([&, k] {
+      auto user = data.users[k];
+      store writer{store_options{data.path, 5000}};
+      for (int i = 0; i < 4; ++i) {
+        auto warm = std::make_shared<reply_slot>();
+        caf::anon_send(t.c->directory_for(user), page_atom::value, query_for(*t.c, user), warm);
+        warm->wait_for(5s);
+        auto r = writer.book(user, data.spare_sessions[static_cast<size_t>(i)], now_seconds());
+        if (r.error != error_code::none)
+          continue;
+        t.c->after_write(user);
+        auto s = std::make_shared<reply_slot>();
+        caf::anon_send(t.c->directory_for(user), page_atom::value, query_for(*t.c, user), s);
+        auto got = s->wait_for(5s);
+        ++checked;
+        if (!got || upcoming_of(*got) != 2 + i)
+          ++violations;
+      }
+    });
+  for (auto& th : ts)
+    th.join();
+  CHECK(checked == 80);
+  CHECK(violations == 0);
+}
+
+TEST_CASE("shutdown drains the invalidation queue") {
+  actor_db data{50};
+  threaded t{data.path};
+  for (int round = 0; round < 20; ++round)
+    for (auto u : data.users)
+      t.c->after_write(u);
+  CHECK(t.c->shutdown(5000ms));
+  CHECK(t.c->invalidations().depth() == 0);
+  CHECK(t.m.invalidations_queued->Value() + t.m.invalidations_fallback->Value() == 1000);
+}
