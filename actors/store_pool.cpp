@@ -1,5 +1,6 @@
 #include "actors/store_pool.hpp"
 
+#include <chrono>
 #include <iostream>
 
 namespace booking {
@@ -76,6 +77,8 @@ void store_pool::work(std::size_t) {
     } catch (const std::exception& e) {
       std::cerr << "level=error msg=\"store connection failed\" error=\"" << e.what() << "\"\n";
     }
+    if (opts_.delay_ms > 0)
+      std::this_thread::sleep_for(std::chrono::milliseconds(opts_.delay_ms));
     j(db.get()); // jobs catch their own store errors and report them to their actor
   }
 }

@@ -18,6 +18,9 @@ namespace booking {
 struct store_options {
   std::string path;
   int busy_timeout_ms = 5000;
+  /// Fault injection: milliseconds added before every store call made through `store_pool` or the
+  /// HTTP threads (tests of slow stores and of shutdown with work in flight).
+  int delay_ms = 0;
 };
 
 enum class write_kind { book, cancel, leave };

@@ -1,0 +1,35 @@
+#include "http/auth.hpp"
+
+#include "http/guard.hpp"
+#include "model/token_hash.hpp"
+
+namespace booking {
+
+authenticator::authenticator(lookup fn, std::chrono::seconds ttl, std::chrono::seconds negative_ttl)
+  : fn_(std::move(fn)), ttl_(ttl), negative_ttl_(negative_ttl) {}
+
+std::optional<token_info> authenticator::authenticate(const std::string& header) {
+  static const std::string scheme = "Bearer ";
+  if (header.size() <= scheme.size() || header.size() > 512 || header.compare(0, scheme.size(), scheme) != 0)
+    return std::nullopt;
+  auto token = std::string_view{header}.substr(scheme.size());
+  if (!token_chars(token))
+    return std::nullopt;
+  auto hash = sha256_hex(token);
+  auto& sh = shards_[static_cast<unsigned char>(hash[0]) % shard_count];
+  auto now = std::chrono::steady_clock::now();
+  {
+    std::lock_guard<std::mutex> g{sh.m};
+    auto i = sh.map.find(hash);
+    if (i != sh.map.end() && i->second.expires > now && constant_time_equal(i->second.hash, hash))
+      return i->second.who;
+  }
+  auto who = fn_(hash);
+  std::lock_guard<std::mutex> g{sh.m};
+  if (sh.map.size() >= max_per_shard)
+    sh.map.clear(); // bounded: a flood of random tokens cannot grow the cache
+  sh.map[hash] = entry{hash, who, now + (who ? ttl_ : negative_ttl_)};
+  return who;
+}
+
+} // namespace booking

@@ -1,0 +1,63 @@
+#include "http/errors.hpp"
+
+#include "model/json.hpp"
+
+namespace booking {
+
+int status_of(error_code e) {
+  switch (e) {
+    case error_code::none: return 200;
+    case error_code::invalid_request: return 400;
+    case error_code::unauthorized: return 401;
+    case error_code::forbidden: return 403;
+    case error_code::not_found: return 404;
+    case error_code::session_full:
+    case error_code::already_booked:
+    case error_code::session_closed:
+    case error_code::insufficient_credits:
+    case error_code::insufficient_leave_quota:
+    case error_code::not_cancellable: return 409;
+    case error_code::length_required: return 411;
+    case error_code::payload_too_large: return 413;
+    case error_code::idempotency_mismatch: return 422;
+    case error_code::rate_limited: return 429;
+    case error_code::overloaded:
+    case error_code::unavailable: return 503;
+    case error_code::internal: return 500;
+  }
+  return 500;
+}
+
+void send_json(httplib::Response& res, int status, const std::string& body) {
+  res.status = status;
+  res.set_content(body, "application/json; charset=utf-8");
+}
+
+void send_error(httplib::Response& res, error_code e, lang l, bool close_connection) {
+  send_json(res, status_of(e), error_body(e, l));
+  if (e == error_code::unauthorized)
+    res.set_header("WWW-Authenticate", "Bearer");
+  if (e == error_code::overloaded || e == error_code::unavailable || e == error_code::rate_limited)
+    res.set_header("Retry-After", "1");
+  if (close_connection)
+    close_after(res);
+}
+
+void close_after(httplib::Response& res) {
+  // cpp-httplib 0.11.4 keeps the connection open whatever the response headers say. A content
+  // provider that writes the whole body and then reports failure makes it close the socket right
+  // after this response, so unread request bytes are never parsed as another request.
+  auto body = std::make_shared<std::string>(std::move(res.body));
+  res.body.clear();
+  auto type = res.get_header_value("Content-Type");
+  res.headers.erase("Content-Type");
+  res.headers.erase("Connection");
+  res.set_header("Connection", "close");
+  res.set_content_provider(body->size(), type.empty() ? "application/json; charset=utf-8" : type,
+                           [body](size_t offset, size_t length, httplib::DataSink& sink) {
+                             sink.write(body->data() + offset, length);
+                             return false;
+                           });
+}
+
+} // namespace booking

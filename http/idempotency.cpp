@@ -1,0 +1,26 @@
+#include "http/idempotency.hpp"
+
+#include "http/guard.hpp"
+#include "model/token_hash.hpp"
+
+namespace booking {
+
+idempotency_header idempotency_of(const httplib::Request& req, id_type acting_user) {
+  idempotency_header h;
+  auto n = req.get_header_value_count("Idempotency-Key");
+  if (n == 0)
+    return h;
+  auto key = req.get_header_value("Idempotency-Key");
+  if (n > 1 || key.empty() || key.size() > 64 || !token_chars(key)) {
+    h.invalid = true;
+    return h;
+  }
+  auto path = req.path;
+  auto slash = path.find('/', 1);
+  auto unprefixed = slash == std::string::npos ? path : path.substr(slash);
+  auto fingerprint = req.method + ' ' + unprefixed + ' ' + std::to_string(acting_user) + '\n' + req.body;
+  h.request = idempotency_request{key, sha256_hex(fingerprint)};
+  return h;
+}
+
+} // namespace booking

@@ -1,0 +1,60 @@
+#include "http/options.hpp"
+
+#include <sstream>
+
+#include <caf/config_option_adder.hpp>
+
+namespace booking {
+
+server_config::server_config() {
+  opt_group{custom_options_, "?booking"}
+    .add(db, "db", "path of the SQLite database (created and migrated if needed)")
+    .add(port, "port", "TCP port; 0 picks a free one")
+    .add(bind, "bind", "address to listen on")
+    .add(http_threads, "http-threads", "HTTP worker threads (each serves one connection at a time)")
+    .add(max_inflight, "max-inflight", "concurrent requests before 503 overloaded")
+    .add(cache_ttl_seconds, "cache-ttl-seconds", "how long a cached booking page stays fresh")
+    .add(cache_idle_seconds, "cache-idle-seconds", "idle user actors stop after this long")
+    .add(cache_max_users, "cache-max-users", "at most this many user actors live at once")
+    .add(cancel_window_hours, "cancel-window-hours", "cancels this long before the start refund the credit")
+    .add(invalidation_workers, "invalidation-workers", "actors in the invalidation pool")
+    .add(invalidation_queue, "invalidation-queue", "queued invalidations before the fallback path")
+    .add(store_threads, "store-threads", "threads (one SQLite connection each) for store loads")
+    .add(timezone, "timezone", "IANA time zone of dates and weeks")
+    .add(trace_sample_rate, "trace-sample-rate", "fraction of root traces sampled")
+    .add(trace_file, "trace-file", "append sampled spans as OTLP/JSON lines")
+    .add(otlp_endpoint, "otlp-endpoint", "OTLP/HTTP collector base URL")
+    .add(access_log, "access-log", "one log line per request")
+    .add(max_body_bytes, "max-body-bytes", "largest accepted request body")
+    .add(keep_alive_seconds, "keep-alive-seconds", "idle time a kept-alive connection may hold a worker")
+    .add(io_timeout_seconds, "io-timeout-seconds", "read and write timeout of each socket operation")
+    .add(reply_timeout_ms, "reply-timeout-ms", "longest wait for an actor's answer before 503")
+    .add(store_delay_ms, "store-delay-ms", "fault injection: delay added to every store call");
+}
+
+core_options server_config::core() const {
+  core_options o;
+  o.store.path = db;
+  o.store.delay_ms = static_cast<int>(store_delay_ms);
+  o.store_threads = std::max<std::size_t>(1, store_threads);
+  o.cache_ttl = std::chrono::seconds{cache_ttl_seconds};
+  o.cache_idle = std::chrono::seconds{cache_idle_seconds};
+  o.cache_max_users = std::max<std::size_t>(1, cache_max_users);
+  o.invalidation_workers = std::max<std::size_t>(1, invalidation_workers);
+  o.invalidation_queue = invalidation_queue;
+  o.timezone = timezone;
+  return o;
+}
+
+std::string server_config::summary() const {
+  std::ostringstream s;
+  s << "db=" << db << " bind=" << bind << " port=" << port << " http_threads=" << http_threads
+    << " max_inflight=" << max_inflight << " cache_ttl_seconds=" << cache_ttl_seconds
+    << " cache_idle_seconds=" << cache_idle_seconds << " cache_max_users=" << cache_max_users
+    << " cancel_window_hours=" << cancel_window_hours << " invalidation_workers=" << invalidation_workers
+    << " invalidation_queue=" << invalidation_queue << " store_threads=" << store_threads
+    << " timezone=" << timezone << " trace_sample_rate=" << trace_sample_rate;
+  return s.str();
+}
+
+} // namespace booking

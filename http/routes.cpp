@@ -1,0 +1,318 @@
+#include "http/routes.hpp"
+
+#include <iostream>
+#include <unordered_map>
+
+#include <nlohmann/json.hpp>
+
+#include "http/errors.hpp"
+#include "http/guard.hpp"
+#include "http/idempotency.hpp"
+#include "model/json.hpp"
+#include "model/labels.hpp"
+#include "model/rules.hpp"
+
+namespace booking {
+
+namespace {
+
+using nlohmann::json;
+using httplib::Request;
+using httplib::Response;
+
+constexpr int max_json_depth = 16;
+
+/// A handled request: the language, and the principal once authenticated.
+struct call {
+  const Request& req;
+  Response& res;
+  lang language = lang::en;
+};
+
+prometheus::Counter& request_counter(metrics& m, const char* route, const std::string& method, int status) {
+  // Family::Add locks; a per-thread cache of the few (route, method, status) series avoids that.
+  thread_local std::unordered_map<std::string, prometheus::Counter*> cache;
+  thread_local const metrics* owner = nullptr;
+  if (owner != &m) {
+    cache.clear();
+    owner = &m;
+  }
+  auto key = std::string(route) + '\n' + method + '\n' + std::to_string(status);
+  auto i = cache.find(key);
+  if (i != cache.end())
+    return *i->second;
+  auto& c = m.http_requests->Add({{"route", route}, {"method", method}, {"status", std::to_string(status)}});
+  cache.emplace(std::move(key), &c);
+  return c;
+}
+
+prometheus::Histogram& duration_histogram(metrics& m, const char* route) {
+  thread_local std::unordered_map<const char*, prometheus::Histogram*> cache;
+  thread_local const metrics* owner = nullptr;
+  if (owner != &m) {
+    cache.clear();
+    owner = &m;
+  }
+  auto i = cache.find(route);
+  if (i != cache.end())
+    return *i->second;
+  auto& h = m.http_duration->Add({{"route", route}}, metrics::duration_buckets());
+  cache.emplace(route, &h);
+  return h;
+}
+
+void log_line(const char* level, const std::string& msg) { std::cerr << "level=" << level << ' ' << msg << '\n'; }
+
+/// Runs a handler with admission control, exception safety, metrics and the access log.
+template <class F>
+httplib::Server::Handler handler(route_context& ctx, const char* route, bool admitted, F f) {
+  return [&ctx, route, admitted, f](const Request& req, Response& res) {
+    auto t0 = std::chrono::steady_clock::now();
+    call c{req, res, lang_of_path(req.path)};
+    bool counted = false;
+    if (admitted) {
+      auto n = ctx.inflight.fetch_add(1) + 1;
+      ctx.stats.inflight->Increment();
+      counted = true;
+      if (n > static_cast<std::int64_t>(ctx.cfg.max_inflight)) {
+        ctx.stats.rejected->Add({{"reason", "overloaded"}}).Increment();
+        send_error(res, error_code::overloaded, c.language);
+      }
+    }
+    if (res.status == -1) {
+      try {
+        f(c);
+      } catch (const sql::error& e) {
+        ctx.stats.store_errors->Increment();
+        log_line("error", std::string("msg=\"store error\" route=") + route + " error=\"" + e.what() + "\"");
+        send_error(res, error_code::unavailable, c.language);
+      } catch (const std::exception& e) {
+        log_line("error", std::string("msg=\"handler failed\" route=") + route + " error=\"" + e.what() + "\"");
+        send_error(res, error_code::internal, c.language);
+      }
+    }
+    if (counted) {
+      ctx.inflight.fetch_sub(1);
+      ctx.stats.inflight->Decrement();
+    }
+    auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    request_counter(ctx.stats, route, req.method, res.status).Increment();
+    duration_histogram(ctx.stats, route).Observe(secs);
+    if (res.status >= 500)
+      log_line("error", std::string("msg=\"5xx\" route=") + route + " status=" + std::to_string(res.status));
+    if (ctx.cfg.access_log)
+      log_line("info", std::string("msg=access method=") + req.method + " route=" + route
+                         + " status=" + std::to_string(res.status) + " duration_ms=" + std::to_string(secs * 1000));
+  };
+}
+
+/// The language of the `{lang}` capture, or a 404 (any other value is not a route).
+bool language(call& c) {
+  auto l = parse_lang(c.req.matches[1].str());
+  if (!l) {
+    send_error(c.res, error_code::not_found, lang::en);
+    return false;
+  }
+  c.language = *l;
+  return true;
+}
+
+/// Authenticates and resolves `?user_id=N`: the user acted for, or nullopt after an error reply.
+std::optional<id_type> principal(route_context& ctx, call& c) {
+  if (c.req.get_header_value_count("Authorization") != 1) {
+    send_error(c.res, error_code::unauthorized, c.language);
+    return std::nullopt;
+  }
+  auto who = ctx.auth.authenticate(c.req.get_header_value("Authorization"));
+  if (!who) {
+    send_error(c.res, error_code::unauthorized, c.language);
+    return std::nullopt;
+  }
+  if (!c.req.has_param("user_id"))
+    return who->user_id;
+  auto id = c.req.get_param_value_count("user_id") == 1 ? parse_id(c.req.get_param_value("user_id")) : std::nullopt;
+  if (!id) {
+    send_error(c.res, error_code::invalid_request, c.language);
+    return std::nullopt;
+  }
+  if (*id != who->user_id && who->r != role::admin) {
+    send_error(c.res, error_code::forbidden, c.language);
+    return std::nullopt;
+  }
+  return id;
+}
+
+/// `from`/`to` of the query, validated as SPEC §4 says.
+std::optional<date_range> range_of(route_context& ctx, call& c) {
+  std::optional<std::string> from, to;
+  for (const char* k : {"from", "to"}) {
+    auto n = c.req.get_param_value_count(k);
+    if (n > 1) {
+      send_error(c.res, error_code::invalid_request, c.language);
+      return std::nullopt;
+    }
+    if (n == 1)
+      (k[0] == 'f' ? from : to) = c.req.get_param_value(k);
+  }
+  auto& tz = ctx.br.actors().tz();
+  auto r = resolve_range(from, to, tz.today(now_seconds()));
+  if (!r.range)
+    send_error(c.res, error_code::invalid_request, c.language);
+  return r.range;
+}
+
+/// The JSON object of a POST body; an empty body is `{}`. nullopt after an error reply.
+std::optional<json> body_object(call& c) {
+  if (c.req.body.empty())
+    return json::object();
+  if (too_deep(c.req.body, max_json_depth)) {
+    send_error(c.res, error_code::invalid_request, c.language, true);
+    return std::nullopt;
+  }
+  auto j = json::parse(c.req.body, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    send_error(c.res, error_code::invalid_request, c.language);
+    return std::nullopt;
+  }
+  return j;
+}
+
+void get_page(route_context& ctx, call& c) {
+  if (!language(c))
+    return;
+  auto user = principal(ctx, c);
+  if (!user)
+    return;
+  auto range = range_of(ctx, c);
+  if (!range)
+    return;
+  page_query q;
+  q.user_id = *user;
+  q.language = c.language;
+  q.range = *range;
+  auto r = ctx.br.page(std::move(q));
+  if (r.error != error_code::none)
+    return send_error(c.res, r.error, c.language);
+  send_json(c.res, 200, *r.body);
+}
+
+void get_sessions(route_context& ctx, call& c) {
+  if (!language(c) || !principal(ctx, c))
+    return;
+  auto loc = c.req.get_param_value_count("location_id") == 1 ? parse_id(c.req.get_param_value("location_id"))
+                                                              : std::nullopt;
+  if (!loc)
+    return send_error(c.res, error_code::invalid_request, c.language);
+  auto range = range_of(ctx, c);
+  if (!range)
+    return;
+  auto& db = ctx.br.local_store();
+  if (!db.find_location(*loc))
+    return send_error(c.res, error_code::not_found, c.language);
+  auto& tz = ctx.br.actors().tz();
+  auto list = db.sessions_at(*loc, tz.start_of(range->from), tz.start_of(range->to + date::days{1}));
+  auto arr = json::array();
+  for (auto& s : list)
+    arr.push_back(session_view_json(s, tz));
+  send_json(c.res, 200, json{{"sessions", std::move(arr)}}.dump());
+}
+
+void get_locations(route_context& ctx, call& c) {
+  if (!language(c) || !principal(ctx, c))
+    return;
+  auto r = ctx.br.locations();
+  if (r.error != error_code::none)
+    return send_error(c.res, r.error, c.language);
+  send_json(c.res, 200, *r.body);
+}
+
+void post_write(route_context& ctx, call& c, write_kind kind) {
+  if (!language(c))
+    return;
+  auto user = principal(ctx, c);
+  if (!user)
+    return;
+  auto body = body_object(c);
+  if (!body)
+    return;
+  write_command cmd;
+  cmd.kind = kind;
+  if (kind == write_kind::book) {
+    auto it = body->find("session_id");
+    if (it == body->end() || !it->is_number_integer() || it->get<std::int64_t>() < 1)
+      return send_error(c.res, error_code::invalid_request, c.language);
+    cmd.target = it->get<std::int64_t>();
+  } else {
+    auto id = parse_id(c.req.matches[2].str());
+    if (!id)
+      return send_error(c.res, error_code::invalid_request, c.language);
+    cmd.target = *id;
+  }
+  if (kind == write_kind::leave) {
+    auto it = body->find("reason");
+    if (it != body->end() && !it->is_null()) {
+      if (!it->is_string() || !valid_reason(it->get_ref<const std::string&>()))
+        return send_error(c.res, error_code::invalid_request, c.language);
+      cmd.reason = it->get<std::string>();
+    }
+  }
+  auto idem = idempotency_of(c.req, *user);
+  if (idem.invalid)
+    return send_error(c.res, error_code::invalid_request, c.language);
+  auto& tz = ctx.br.actors().tz();
+  auto now = now_seconds();
+  auto l = c.language;
+  auto respond = [&](const write_result& r) -> stored_response {
+    if (r.error != error_code::none)
+      return {status_of(r.error), error_body(r.error, l)};
+    return {kind == write_kind::book ? 201 : 200, booking_json(*r.b, tz, l, now, true).dump()};
+  };
+  auto window = std::chrono::hours{static_cast<int>(ctx.cfg.cancel_window_hours)};
+  auto out = ctx.br.local_store().write(*user, cmd, now, window, idem.request ? &*idem.request : nullptr, respond);
+  if (out.mismatch)
+    return send_error(c.res, error_code::idempotency_mismatch, c.language);
+  send_json(c.res, out.response.status, out.response.body);
+  if (out.replayed)
+    c.res.set_header("Idempotent-Replayed", "true");
+  else if (out.result.error == error_code::none)
+    ctx.br.actors().after_write(*user); // before the 2xx leaves: read-your-writes
+}
+
+} // namespace
+
+void register_routes(httplib::Server& svr, route_context& ctx) {
+  auto& x = ctx;
+  svr.Get(R"(/([^/]+)/v2/training/booking)",
+          handler(x, "/{lang}/v2/training/booking", true, [&x](call& c) { get_page(x, c); }));
+  svr.Get(R"(/([^/]+)/v2/training/sessions)",
+          handler(x, "/{lang}/v2/training/sessions", true, [&x](call& c) { get_sessions(x, c); }));
+  svr.Get(R"(/([^/]+)/v2/training/locations)",
+          handler(x, "/{lang}/v2/training/locations", true, [&x](call& c) { get_locations(x, c); }));
+  svr.Post(R"(/([^/]+)/v2/training/bookings)",
+           handler(x, "/{lang}/v2/training/bookings", true, [&x](call& c) { post_write(x, c, write_kind::book); }));
+  svr.Post(R"(/([^/]+)/v2/training/bookings/([^/]+)/cancel)",
+           handler(x, "/{lang}/v2/training/bookings/{id}/cancel", true,
+                   [&x](call& c) { post_write(x, c, write_kind::cancel); }));
+  svr.Post(R"(/([^/]+)/v2/training/bookings/([^/]+)/leave)",
+           handler(x, "/{lang}/v2/training/bookings/{id}/leave", true,
+                   [&x](call& c) { post_write(x, c, write_kind::leave); }));
+
+  svr.Get("/healthz", handler(x, "/healthz", false, [](call& c) { send_json(c.res, 200, R"({"status":"ok"})"); }));
+  svr.Get("/readyz", handler(x, "/readyz", false, [&x](call& c) {
+            bool ok = !x.shutting_down.load();
+            if (ok) {
+              x.br.local_store().locations(); // the store answers (throws otherwise: 503)
+              ok = x.br.locations().error == error_code::none; // the actors answer
+            }
+            if (ok)
+              return send_json(c.res, 200, R"({"status":"ready"})");
+            send_json(c.res, 503, R"({"status":"not_ready"})");
+            c.res.set_header("Retry-After", "1");
+          }));
+  svr.Get("/metrics", handler(x, "/metrics", false, [&x](call& c) {
+            c.res.status = 200;
+            c.res.set_content(x.stats.serialize(), "text/plain; version=0.0.4; charset=utf-8");
+          }));
+}
+
+} // namespace booking

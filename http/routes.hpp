@@ -1,0 +1,31 @@
+// Every route of SPEC §4 on a cpp-httplib server. No SQL here: the store is reached through the
+// bridge (`local_store`) and the actors.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <string>
+
+#include <httplib.h>
+
+#include "actors/metrics.hpp"
+#include "http/auth.hpp"
+#include "http/bridge.hpp"
+#include "http/options.hpp"
+
+namespace booking {
+
+struct route_context {
+  const server_config& cfg;
+  bridge& br;
+  authenticator& auth;
+  metrics& stats;
+  std::atomic<std::int64_t> inflight{0};
+  std::atomic<bool> shutting_down{false};
+
+  route_context(const server_config& c, bridge& b, authenticator& a, metrics& m) : cfg(c), br(b), auth(a), stats(m) {}
+};
+
+void register_routes(httplib::Server& svr, route_context& ctx);
+
+} // namespace booking

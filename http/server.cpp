@@ -1,0 +1,93 @@
+#include "http/server.hpp"
+
+#include <iostream>
+
+#include <sys/socket.h>
+
+#include "http/errors.hpp"
+#include "http/guard.hpp"
+
+namespace booking {
+
+void http_server::server::deepen_backlog(int n) { ::listen(svr_sock_, n); }
+
+http_server::http_server(const server_config& cfg, core& c, metrics& m) : cfg_(cfg) {
+  auto opts = cfg.core().store;
+  bridge_ = std::make_unique<bridge>(c, opts, std::chrono::milliseconds{cfg.reply_timeout_ms});
+  auto* br = bridge_.get();
+  auth_ = std::make_unique<authenticator>(
+    [br](const std::string& hash) { return br->local_store().find_token(hash); }, std::chrono::seconds{60},
+    std::chrono::seconds{5});
+  ctx_ = std::make_unique<route_context>(cfg, *bridge_, *auth_, m);
+
+  auto threads = std::max<std::size_t>(4, cfg.http_threads);
+  svr_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  svr_.set_tcp_nodelay(true);
+  svr_.set_keep_alive_max_count(100000);
+  svr_.set_keep_alive_timeout(static_cast<time_t>(cfg.keep_alive_seconds));
+  svr_.set_read_timeout(static_cast<time_t>(cfg.io_timeout_seconds), 0);
+  svr_.set_write_timeout(static_cast<time_t>(cfg.io_timeout_seconds), 0);
+  svr_.set_payload_max_length(cfg.max_body_bytes);
+
+  auto* ctx = ctx_.get();
+  svr_.set_pre_routing_handler([ctx](const httplib::Request& req, httplib::Response& res) {
+    auto refusal = guard_request(req, ctx->cfg.max_body_bytes);
+    if (refusal == error_code::none && ctx->shutting_down.load())
+      refusal = error_code::unavailable;
+    if (refusal == error_code::none)
+      return httplib::Server::HandlerResponse::Unhandled;
+    ctx->stats.rejected->Add({{"reason", refusal == error_code::unavailable ? "shutting_down" : "guard"}}).Increment();
+    // Connection: close on every refusal, so that an unread body can never become a request.
+    send_error(res, refusal, lang_of_path(req.path), true);
+    return httplib::Server::HandlerResponse::Handled;
+  });
+  svr_.set_exception_handler([](const httplib::Request& req, httplib::Response& res, std::exception_ptr) {
+    std::cerr << "level=error msg=\"unhandled exception\"\n";
+    send_error(res, error_code::internal, lang_of_path(req.path), true);
+  });
+  svr_.set_error_handler(httplib::Server::HandlerWithResponse{[](const httplib::Request& req, httplib::Response& res) {
+    if (!res.body.empty())
+      return httplib::Server::HandlerResponse::Unhandled;
+    auto l = lang_of_path(req.path);
+    switch (res.status) {
+      case 404: send_error(res, error_code::not_found, l); break;
+      case 413: send_error(res, error_code::payload_too_large, l, true); break;
+      case 411: send_error(res, error_code::length_required, l, true); break;
+      case 503: send_error(res, error_code::unavailable, l); break;
+      default:
+        if (res.status >= 500) {
+          send_error(res, error_code::internal, l, true);
+        } else {
+          auto status = res.status;
+          send_error(res, error_code::invalid_request, l, true);
+          res.status = status; // keep e.g. 405 or 414, with a JSON body
+        }
+    }
+    return httplib::Server::HandlerResponse::Handled;
+  }});
+  register_routes(svr_, *ctx_);
+}
+
+http_server::~http_server() { stop(); }
+
+int http_server::bind() {
+  int port = cfg_.port;
+  if (port == 0) {
+    port = svr_.bind_to_any_port(cfg_.bind);
+    if (port <= 0)
+      throw std::runtime_error("cannot bind " + cfg_.bind);
+  } else if (!svr_.bind_to_port(cfg_.bind, port)) {
+    throw std::runtime_error("cannot bind " + cfg_.bind + ":" + std::to_string(port));
+  }
+  svr_.deepen_backlog(1024);
+  return port;
+}
+
+void http_server::run() { svr_.listen_after_bind(); }
+
+void http_server::stop() {
+  ctx_->shutting_down = true;
+  svr_.stop();
+}
+
+} // namespace booking

@@ -1,0 +1,44 @@
+// The HTTP front-end: cpp-httplib with explicit limits, the pre-routing guard, admission control,
+// JSON errors everywhere, and a graceful stop.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include <httplib.h>
+
+#include "http/auth.hpp"
+#include "http/bridge.hpp"
+#include "http/options.hpp"
+#include "http/routes.hpp"
+
+namespace booking {
+
+class http_server {
+public:
+  http_server(const server_config& cfg, core& c, metrics& m);
+  ~http_server();
+
+  /// Binds the listening socket (port 0 picks one) with a deep backlog; returns the port.
+  int bind();
+  /// Serves until `stop`; returns once in-flight requests finished and the pool joined.
+  void run();
+  /// Stops accepting; in-flight requests complete.
+  void stop();
+  route_context& context() { return *ctx_; }
+
+private:
+  struct server : httplib::Server {
+    /// The library listens with a backlog of 5; a stampede needs more.
+    void deepen_backlog(int n);
+  };
+
+  const server_config& cfg_;
+  std::unique_ptr<bridge> bridge_;
+  std::unique_ptr<authenticator> auth_;
+  std::unique_ptr<route_context> ctx_;
+  server svr_;
+};
+
+} // namespace booking
