@@ -5,7 +5,7 @@
 namespace booking {
 
 bool user_cache_state::fresh_for(const page_query& q) const {
-  return snap && snap_epoch >= q.epoch && std::chrono::steady_clock::now() - loaded_at < ctx->ttl;
+  return snap && snap_epoch >= q.epoch && std::chrono::steady_clock::now() < fresh_until;
 }
 
 void user_cache_state::on_page(waiter w) {
@@ -64,7 +64,10 @@ void user_cache_state::on_loaded(std::uint64_t gen, std::uint64_t epoch, const l
   if (gen == generation) {
     snap = r.snapshot;
     snap_epoch = epoch;
-    loaded_at = std::chrono::steady_clock::now();
+    // Between 80% and 100% of the TTL, spread per user and load: users warmed together (a
+    // stampede) do not all expire in the same instant.
+    auto spread = (static_cast<std::uint64_t>(user) * 0x9E3779B97F4A7C15ull + ++loads) >> 58; // 0..63
+    fresh_until = std::chrono::steady_clock::now() + ctx->ttl - ctx->ttl * static_cast<long>(spread) / 320;
     bodies.clear();
   }
   // A waiter that read a newer epoch than this load's was sent after a write this load may have

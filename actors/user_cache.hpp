@@ -41,7 +41,8 @@ struct user_cache_state {
   bool stopping = false;
   std::shared_ptr<const user_snapshot> snap;
   std::uint64_t snap_epoch = 0; // the write epoch read before `snap`'s load began
-  std::chrono::steady_clock::time_point loaded_at;
+  std::chrono::steady_clock::time_point fresh_until; // TTL, shortened by up to 20% per user and load
+  std::uint64_t loads = 0;
   std::vector<rendered> bodies; // rendered from `snap`, a few (language, range) pairs
   std::vector<waiter> waiters;
 

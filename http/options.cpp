@@ -7,6 +7,10 @@
 namespace booking {
 
 server_config::server_config() {
+  // A shared job queue with condition-variable wake-ups: a message from an HTTP thread reaches an
+  // idle worker at once, where work stealing's sleeping pollers add latency (measured in
+  // docs/BENCHMARKS.md). `--scheduler.policy=stealing` restores CAF's default.
+  set("scheduler.policy", caf::atom("sharing"));
   opt_group{custom_options_, "?booking"}
     .add(db, "db", "path of the SQLite database (created and migrated if needed)")
     .add(port, "port", "TCP port; 0 picks a free one")
