@@ -6,6 +6,7 @@
 
 #include "actors/metrics.hpp"
 #include "actors/store_pool.hpp"
+#include "actors/tracing.hpp"
 #include "actors/write_epochs.hpp"
 #include "model/time_zone.hpp"
 
@@ -16,6 +17,7 @@ struct cache_context {
   const zone* tz = nullptr;
   metrics* stats = nullptr;
   write_epochs* epochs = nullptr;
+  tracer* tracing = nullptr; // null: no spans
   std::chrono::seconds ttl{30};
   std::chrono::seconds idle{300};
   std::size_t max_users = 200000; // per directory shard

@@ -42,7 +42,7 @@ using location_cache_actor = caf::typed_actor<
   // The current list (waits for the first load).
   caf::replies_to<locations_atom>::with<location_list>,
   // The list as a `{"locations": [...]}` body for an HTTP thread.
-  caf::reacts_to<locations_atom, slot_ptr>,
+  caf::reacts_to<locations_atom, slot_ptr, hop>,
   // Reload from the store now.
   caf::reacts_to<refresh_atom>,
   // A store load of the list finished.

@@ -72,6 +72,11 @@ void location_cache_state::on_loaded(location_list fresh) {
 }
 
 void location_cache_state::answer(waiter& w) {
+  if (w.trace.ctx.sampled && ctx->tracing) {
+    auto s = hop_span(w.trace, ctx->tracing->new_span_id(), name, "locations", w.received_ns);
+    s.error = !list;
+    ctx->tracing->record(std::move(s));
+  }
   if (w.slot)
     w.slot->deliver(list ? body_result{body, error_code::none} : body_result{nullptr, error_code::unavailable});
   else if (list)
@@ -91,10 +96,13 @@ location_cache_actor::behavior_type location_cache(location_cache_actor::statefu
   return {
     [self](locations_atom) -> caf::typed_response_promise<location_list> {
       auto rp = self->make_response_promise<location_list>();
-      self->state.on_get(location_cache_state::waiter{rp, nullptr});
+      self->state.on_get(location_cache_state::waiter{rp, nullptr, hop{}, 0});
       return rp;
     },
-    [self](locations_atom, slot_ptr& slot) { self->state.on_get(location_cache_state::waiter{{}, std::move(slot)}); },
+    [self](locations_atom, slot_ptr& slot, hop& h) {
+      auto received = h.ctx.sampled ? unix_nanos() : 0;
+      self->state.on_get(location_cache_state::waiter{{}, std::move(slot), h, received});
+    },
     [self](refresh_atom) { self->state.refresh(); },
     [self](loaded_atom, location_list& fresh) { self->state.on_loaded(std::move(fresh)); },
   };

@@ -17,6 +17,8 @@ struct location_cache_state {
   struct waiter {
     caf::typed_response_promise<location_list> promise;
     slot_ptr slot;
+    hop trace;
+    std::int64_t received_ns = 0;
   };
 
   location_cache_actor::stateful_pointer<location_cache_state> self = nullptr;

@@ -13,6 +13,7 @@
 #include <caf/atom.hpp>
 #include <caf/error.hpp>
 
+#include "actors/tracing.hpp"
 #include "model/types.hpp"
 
 namespace booking {
@@ -38,6 +39,8 @@ struct page_query {
   std::uint64_t epoch = 0;
   /// Filled in by the directory: the location list to render with.
   location_list locations;
+  /// The trace this request belongs to (span: the parent of the next hop) and when it was sent.
+  hop trace;
 };
 
 /// What an HTTP thread gets back: a body to send, or an error code.

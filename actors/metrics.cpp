@@ -41,6 +41,10 @@ metrics::metrics() : registry_(std::make_shared<Registry>()) {
   invalidations_fallback = &inv.Add({{"result", "fallback"}});
   invalidations_applied = &inv.Add({{"result", "applied"}});
   invalidation_queue_depth = &BuildGauge().Name("booking_invalidation_queue_depth").Help("Invalidations waiting in the pool").Register(r).Add({});
+
+  auto& spans = BuildCounter().Name("booking_trace_spans_total").Help("Sampled spans by outcome").Register(r);
+  spans_recorded = &spans.Add({{"result", "recorded"}});
+  spans_dropped = &spans.Add({{"result", "dropped"}});
 }
 
 std::string metrics::serialize() const {

@@ -49,6 +49,10 @@ public:
   prometheus::Counter* invalidations_applied;
   prometheus::Gauge* invalidation_queue_depth;
 
+  // Tracing.
+  prometheus::Counter* spans_recorded;
+  prometheus::Counter* spans_dropped;
+
   /// Buckets of request durations in seconds.
   static prometheus::Histogram::BucketBoundaries duration_buckets();
 

@@ -9,11 +9,16 @@ bool user_cache_state::fresh_for(const page_query& q) const {
 }
 
 void user_cache_state::on_page(waiter w) {
+  if (w.q.trace.ctx.sampled && ctx->tracing) {
+    w.received_ns = unix_nanos();
+    w.span = ctx->tracing->new_span_id();
+  }
   if (!loading && fresh_for(w.q)) {
     ctx->stats->page_hit->Increment();
     answer(w, snap);
     return;
   }
+  w.result = loading ? "coalesced" : "miss";
   waiters.push_back(std::move(w));
   if (loading) {
     ctx->stats->page_coalesced->Increment();
@@ -21,6 +26,21 @@ void user_cache_state::on_page(waiter w) {
   }
   ctx->stats->page_miss->Increment();
   start_load();
+}
+
+void user_cache_state::finish_span(const waiter& w, error_code e) {
+  if (!w.q.trace.ctx.sampled || !ctx->tracing)
+    return;
+  auto s = hop_span(w.q.trace, w.span, name, "page", w.received_ns);
+  bool coalesced = std::string_view{w.result} == "coalesced";
+  s.attr("cache.result", std::string(w.result)).attr("coalesced", coalesced);
+  if (std::string_view{w.result} != "hit")
+    s.links.emplace_back(load_trace, load_span);
+  if (e != error_code::none) {
+    s.error = true;
+    s.attr("error.type", std::string(to_string(e)));
+  }
+  ctx->tracing->record(std::move(s));
 }
 
 void user_cache_state::start_load() {
@@ -33,7 +53,25 @@ void user_cache_state::start_load() {
   auto hdl = caf::actor_cast<user_cache_actor>(self);
   auto id = user;
   auto* stats = ctx->stats;
-  ctx->pool->submit([hdl, id, gen, epoch, stats](store* db) {
+  // The load's span belongs to the trace of the request that started it.
+  tracer* tr = nullptr;
+  span_record span;
+  const auto& trigger = waiters.back();
+  if (ctx->tracing) {
+    load_span = ctx->tracing->new_span_id();
+    load_trace = trigger.q.trace.ctx.trace;
+    if (trigger.q.trace.ctx.sampled) {
+      tr = ctx->tracing;
+      span.trace = load_trace;
+      span.id = load_span;
+      span.parent = trigger.span;
+      span.name = "store load_user";
+      span.kind = span_kind::client;
+      span.start_ns = unix_nanos(); // submitted
+    }
+  }
+  ctx->pool->submit([hdl, id, gen, epoch, stats, tr, span](store* db) mutable {
+    auto started = tr ? unix_nanos() : 0;
     load_result r;
     try {
       if (!db)
@@ -46,6 +84,15 @@ void user_cache_state::start_load() {
     } catch (const std::exception&) {
       stats->store_errors->Increment();
       r.error = error_code::unavailable;
+    }
+    if (tr) {
+      span.end_ns = unix_nanos();
+      span.attr("db.system", std::string("sqlite"))
+        .attr("db.operation", std::string("load_user"))
+        .attr("store.queue_wait_us", static_cast<std::int64_t>((started - span.start_ns) / 1000))
+        .attr("store.bookings", static_cast<std::int64_t>(r.snapshot ? r.snapshot->bookings.size() : 0));
+      span.error = r.error == error_code::unavailable;
+      tr->record(std::move(span));
     }
     caf::anon_send(hdl, loaded_atom::value, gen, epoch, std::move(r));
   });
@@ -124,6 +171,7 @@ body_ptr user_cache_state::body_for(const page_query& q, const std::shared_ptr<c
 
 void user_cache_state::answer(waiter& w, const std::shared_ptr<const user_snapshot>& from) {
   auto body = body_for(w.q, from);
+  finish_span(w, error_code::none);
   if (w.slot)
     w.slot->deliver(body_result{body, error_code::none});
   else
@@ -131,6 +179,7 @@ void user_cache_state::answer(waiter& w, const std::shared_ptr<const user_snapsh
 }
 
 void user_cache_state::fail(waiter& w, error_code e) {
+  finish_span(w, e);
   if (w.slot)
     w.slot->deliver(body_result{nullptr, e});
   else

@@ -21,6 +21,10 @@ struct user_cache_state {
     page_query q;
     caf::typed_response_promise<body_ptr> promise;
     slot_ptr slot;
+    // Tracing, when the request is sampled: its span id, arrival time and cache result.
+    span_id span{};
+    std::int64_t received_ns = 0;
+    const char* result = "hit";
   };
 
   struct rendered {
@@ -45,6 +49,10 @@ struct user_cache_state {
   std::uint64_t loads = 0;
   std::vector<rendered> bodies; // rendered from `snap`, a few (language, range) pairs
   std::vector<waiter> waiters;
+  /// The running load's span (recorded if the request that started it is sampled); coalesced
+  /// requests link to it.
+  trace_id load_trace{};
+  span_id load_span{};
 
   void on_page(waiter w);
   void on_loaded(std::uint64_t gen, std::uint64_t epoch, const load_result& r);
@@ -55,9 +63,10 @@ private:
   bool fresh_for(const page_query& q) const;
   void start_load();
   void answer(waiter& w, const std::shared_ptr<const user_snapshot>& from);
-  static void fail(waiter& w, error_code e);
+  void fail(waiter& w, error_code e);
   body_ptr body_for(const page_query& q, const std::shared_ptr<const user_snapshot>& from);
   void quit_if_done();
+  void finish_span(const waiter& w, error_code e);
 };
 
 user_cache_actor::behavior_type user_cache(user_cache_actor::stateful_pointer<user_cache_state> self,

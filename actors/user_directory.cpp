@@ -7,10 +7,11 @@
 
 namespace booking {
 
-user_cache_actor& user_directory_state::find_or_spawn(id_type user) {
+user_cache_actor& user_directory_state::find_or_spawn(id_type user, bool& spawned) {
   auto now = std::chrono::steady_clock::now();
   auto i = users.find(user);
-  if (i != users.end()) {
+  spawned = i == users.end();
+  if (!spawned) {
     lru.splice(lru.begin(), lru, i->second.lru_pos);
     i->second.last_used = now;
     return i->second.hdl;
@@ -33,6 +34,18 @@ void user_directory_state::evict(id_type user, bool idle) {
   users.erase(i);
   ctx->stats->user_actors->Decrement();
   (idle ? ctx->stats->user_evictions_idle : ctx->stats->user_evictions_capacity)->Increment();
+}
+
+void user_directory_state::forward_prep(page_query& q, bool spawned, std::int64_t received_ns) {
+  q.locations = locations;
+  if (!q.trace.ctx.sampled || !ctx->tracing)
+    return;
+  auto id = ctx->tracing->new_span_id();
+  auto s = hop_span(q.trace, id, name, "page", received_ns);
+  s.attr("actor.spawned", spawned);
+  ctx->tracing->record(std::move(s));
+  q.trace.ctx.span = id;
+  q.trace.sent_ns = unix_nanos();
 }
 
 void user_directory_state::sweep_idle() {
@@ -59,15 +72,20 @@ user_directory_actor::behavior_type user_directory(user_directory_actor::statefu
   });
   return {
     [self](page_atom, page_query& q) -> caf::delegated<body_ptr> {
+      auto received = q.trace.ctx.sampled ? unix_nanos() : 0;
       auto& st = self->state;
-      q.locations = st.locations;
-      auto& hdl = st.find_or_spawn(q.user_id);
+      bool spawned = false;
+      auto& hdl = st.find_or_spawn(q.user_id, spawned);
+      st.forward_prep(q, spawned, received);
       return self->delegate(hdl, page_atom::value, std::move(q));
     },
     [self](page_atom, page_query& q, slot_ptr& slot) {
+      auto received = q.trace.ctx.sampled ? unix_nanos() : 0;
       auto& st = self->state;
-      q.locations = st.locations;
-      self->send(st.find_or_spawn(q.user_id), page_atom::value, std::move(q), std::move(slot));
+      bool spawned = false;
+      auto& hdl = st.find_or_spawn(q.user_id, spawned);
+      st.forward_prep(q, spawned, received);
+      self->send(hdl, page_atom::value, std::move(q), std::move(slot));
     },
     [self](invalidate_atom, id_type user) {
       auto& st = self->state;

@@ -29,8 +29,10 @@ struct user_directory_state {
   location_list locations;
 
   /// The user's actor, spawned if needed; marks it most recently used.
-  user_cache_actor& find_or_spawn(id_type user);
+  user_cache_actor& find_or_spawn(id_type user, bool& spawned);
   void sweep_idle();
+  /// Prepares a request for its user actor: location list, and the span of this hop if sampled.
+  void forward_prep(page_query& q, bool spawned, std::int64_t received_ns);
   void evict(id_type user, bool idle);
 };
 

@@ -1,13 +1,18 @@
 #include "http/bridge.hpp"
 
+#include <atomic>
 #include <thread>
 
 #include <caf/send.hpp>
 
 namespace booking {
 
+namespace {
+std::atomic<std::uint64_t> next_bridge_id{1};
+} // namespace
+
 bridge::bridge(core& c, store_options opts, std::chrono::milliseconds reply_timeout)
-  : core_(c), opts_(std::move(opts)), timeout_(reply_timeout) {}
+  : core_(c), opts_(std::move(opts)), timeout_(reply_timeout), id_(next_bridge_id++) {}
 
 body_result bridge::wait(const slot_ptr& slot) {
   auto r = slot->wait_for(timeout_);
@@ -21,18 +26,19 @@ body_result bridge::page(page_query q) {
   return wait(slot);
 }
 
-body_result bridge::locations() {
+body_result bridge::locations(const hop& trace) {
   auto slot = std::make_shared<reply_slot>();
-  caf::anon_send(core_.locations(), locations_atom::value, slot);
+  caf::anon_send(core_.locations(), locations_atom::value, slot, trace);
   return wait(slot);
 }
 
 store& bridge::local_store() {
+  // One connection per HTTP thread; a thread serves one server, but tests start several in turn.
   thread_local std::unique_ptr<store> mine;
-  thread_local const bridge* owner = nullptr;
-  if (!mine || owner != this) {
+  thread_local std::uint64_t owner = 0;
+  if (!mine || owner != id_) {
     mine = std::make_unique<store>(opts_);
-    owner = this;
+    owner = id_;
   }
   if (opts_.delay_ms > 0)
     std::this_thread::sleep_for(std::chrono::milliseconds(opts_.delay_ms));

@@ -19,7 +19,7 @@ public:
   /// The caller's page (coalesced in the user's actor); `unavailable` when no answer in time.
   body_result page(page_query q);
   /// `{"locations": [...]}` from the location cache.
-  body_result locations();
+  body_result locations(const hop& trace);
   /// This thread's own store connection (opened on first use).
   store& local_store();
   core& actors() { return core_; }
@@ -31,6 +31,7 @@ private:
   core& core_;
   store_options opts_;
   std::chrono::milliseconds timeout_;
+  std::uint64_t id_;
 };
 
 } // namespace booking

@@ -27,7 +27,36 @@ struct call {
   const Request& req;
   Response& res;
   lang language = lang::en;
+  trace_context trace; // span: this request's server span
+  /// Where the next hop's message leaves from (its parent is the server span).
+  hop next_hop() const { return hop{trace, trace.sampled ? unix_nanos() : 0}; }
 };
+
+/// A store call made on this HTTP thread, as a client span of the request when sampled.
+template <class F>
+auto traced_store_call(route_context& ctx, const call& c, const char* operation, F f) {
+  if (!c.trace.sampled)
+    return f();
+  span_record s;
+  s.trace = c.trace.trace;
+  s.id = ctx.tracing.new_span_id();
+  s.parent = c.trace.span;
+  s.name = std::string("store ") + operation;
+  s.kind = span_kind::client;
+  s.start_ns = unix_nanos();
+  s.attr("db.system", std::string("sqlite")).attr("db.operation", std::string(operation));
+  try {
+    auto r = f();
+    s.end_ns = unix_nanos();
+    ctx.tracing.record(std::move(s));
+    return r;
+  } catch (...) {
+    s.end_ns = unix_nanos();
+    s.error = true;
+    ctx.tracing.record(std::move(s));
+    throw;
+  }
+}
 
 prometheus::Counter& request_counter(metrics& m, const char* route, const std::string& method, int status) {
   // Family::Add locks; a per-thread cache of the few (route, method, status) series avoids that.
@@ -68,7 +97,12 @@ template <class F>
 httplib::Server::Handler handler(route_context& ctx, const char* route, bool admitted, F f) {
   return [&ctx, route, admitted, f](const Request& req, Response& res) {
     auto t0 = std::chrono::steady_clock::now();
-    call c{req, res, lang_of_path(req.path)};
+    call c{req, res, lang_of_path(req.path), {}};
+    std::optional<trace_context> parent;
+    if (req.get_header_value_count("traceparent") == 1)
+      parent = parse_traceparent(req.get_header_value("traceparent"));
+    c.trace = ctx.tracing.start(parent);
+    auto start_ns = c.trace.sampled ? unix_nanos() : 0;
     bool counted = false;
     if (admitted) {
       auto n = ctx.inflight.fetch_add(1) + 1;
@@ -95,14 +129,39 @@ httplib::Server::Handler handler(route_context& ctx, const char* route, bool adm
       ctx.inflight.fetch_sub(1);
       ctx.stats.inflight->Decrement();
     }
+    res.set_header("traceparent", format_traceparent(c.trace));
     auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     request_counter(ctx.stats, route, req.method, res.status).Increment();
     duration_histogram(ctx.stats, route).Observe(secs);
-    if (res.status >= 500)
-      log_line("error", std::string("msg=\"5xx\" route=") + route + " status=" + std::to_string(res.status));
-    if (ctx.cfg.access_log)
-      log_line("info", std::string("msg=access method=") + req.method + " route=" + route
-                         + " status=" + std::to_string(res.status) + " duration_ms=" + std::to_string(secs * 1000));
+    if (c.trace.sampled) {
+      span_record s;
+      s.trace = c.trace.trace;
+      s.id = c.trace.span;
+      if (parent)
+        s.parent = parent->span;
+      s.name = req.method + " " + route;
+      s.kind = span_kind::server;
+      s.start_ns = start_ns;
+      s.end_ns = unix_nanos();
+      s.error = res.status >= 500;
+      s.attr("http.request.method", req.method)
+        .attr("http.route", std::string(route))
+        .attr("url.path", req.path)
+        .attr("url.scheme", std::string("http"))
+        .attr("network.protocol.version", std::string("1.1"))
+        .attr("http.response.status_code", static_cast<std::int64_t>(res.status));
+      ctx.tracing.record(std::move(s));
+    }
+    if (res.status >= 500 || ctx.cfg.access_log) {
+      auto tid = to_hex(c.trace.trace);
+      if (res.status >= 500)
+        log_line("error", std::string("msg=\"5xx\" route=") + route + " status=" + std::to_string(res.status)
+                            + " trace_id=" + tid);
+      if (ctx.cfg.access_log)
+        log_line("info", std::string("msg=access method=") + req.method + " route=" + route + " status="
+                           + std::to_string(res.status) + " duration_ms=" + std::to_string(secs * 1000)
+                           + " trace_id=" + tid);
+    }
   };
 }
 
@@ -190,6 +249,7 @@ void get_page(route_context& ctx, call& c) {
   q.user_id = *user;
   q.language = c.language;
   q.range = *range;
+  q.trace = c.next_hop();
   auto r = ctx.br.page(std::move(q));
   if (r.error != error_code::none)
     return send_error(c.res, r.error, c.language);
@@ -207,10 +267,16 @@ void get_sessions(route_context& ctx, call& c) {
   if (!range)
     return;
   auto& db = ctx.br.local_store();
-  if (!db.find_location(*loc))
-    return send_error(c.res, error_code::not_found, c.language);
   auto& tz = ctx.br.actors().tz();
-  auto list = db.sessions_at(*loc, tz.start_of(range->from), tz.start_of(range->to + date::days{1}));
+  auto found = traced_store_call(ctx, c, "sessions_at", [&] {
+    std::optional<std::vector<session_view>> out;
+    if (db.find_location(*loc))
+      out = db.sessions_at(*loc, tz.start_of(range->from), tz.start_of(range->to + date::days{1}));
+    return out;
+  });
+  if (!found)
+    return send_error(c.res, error_code::not_found, c.language);
+  auto& list = *found;
   auto arr = json::array();
   for (auto& s : list)
     arr.push_back(session_view_json(s, tz));
@@ -220,7 +286,7 @@ void get_sessions(route_context& ctx, call& c) {
 void get_locations(route_context& ctx, call& c) {
   if (!language(c) || !principal(ctx, c))
     return;
-  auto r = ctx.br.locations();
+  auto r = ctx.br.locations(c.next_hop());
   if (r.error != error_code::none)
     return send_error(c.res, r.error, c.language);
   send_json(c.res, 200, *r.body);
@@ -268,7 +334,10 @@ void post_write(route_context& ctx, call& c, write_kind kind) {
     return {kind == write_kind::book ? 201 : 200, booking_json(*r.b, tz, l, now, true).dump()};
   };
   auto window = std::chrono::hours{static_cast<int>(ctx.cfg.cancel_window_hours)};
-  auto out = ctx.br.local_store().write(*user, cmd, now, window, idem.request ? &*idem.request : nullptr, respond);
+  static const char* const operations[] = {"book", "cancel", "leave"};
+  auto out = traced_store_call(ctx, c, operations[static_cast<int>(kind)], [&] {
+    return ctx.br.local_store().write(*user, cmd, now, window, idem.request ? &*idem.request : nullptr, respond);
+  });
   if (out.mismatch)
     return send_error(c.res, error_code::idempotency_mismatch, c.language);
   send_json(c.res, out.response.status, out.response.body);
@@ -302,12 +371,23 @@ void register_routes(httplib::Server& svr, route_context& ctx) {
             bool ok = !x.shutting_down.load();
             if (ok) {
               x.br.local_store().locations(); // the store answers (throws otherwise: 503)
-              ok = x.br.locations().error == error_code::none; // the actors answer
+              ok = x.br.locations(hop{}).error == error_code::none; // the actors answer
             }
             if (ok)
               return send_json(c.res, 200, R"({"status":"ready"})");
             send_json(c.res, 503, R"({"status":"not_ready"})");
             c.res.set_header("Retry-After", "1");
+          }));
+  svr.Get("/debug/traces", handler(x, "/debug/traces", false, [&x](call& c) {
+            std::size_t limit = 20;
+            if (c.req.has_param("limit")) {
+              auto n = c.req.get_param_value_count("limit") == 1 ? parse_id(c.req.get_param_value("limit"))
+                                                                  : std::nullopt;
+              if (!n || *n > 1000)
+                return send_error(c.res, error_code::invalid_request, lang::en);
+              limit = static_cast<std::size_t>(*n);
+            }
+            send_json(c.res, 200, x.tracing.recent(limit).dump());
           }));
   svr.Get("/metrics", handler(x, "/metrics", false, [&x](call& c) {
             c.res.status = 200;

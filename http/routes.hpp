@@ -9,6 +9,7 @@
 #include <httplib.h>
 
 #include "actors/metrics.hpp"
+#include "actors/tracing.hpp"
 #include "http/auth.hpp"
 #include "http/bridge.hpp"
 #include "http/options.hpp"
@@ -23,7 +24,10 @@ struct route_context {
   std::atomic<std::int64_t> inflight{0};
   std::atomic<bool> shutting_down{false};
 
-  route_context(const server_config& c, bridge& b, authenticator& a, metrics& m) : cfg(c), br(b), auth(a), stats(m) {}
+  tracer& tracing;
+
+  route_context(const server_config& c, bridge& b, authenticator& a, metrics& m, tracer& t)
+    : cfg(c), br(b), auth(a), stats(m), tracing(t) {}
 };
 
 void register_routes(httplib::Server& svr, route_context& ctx);

@@ -11,14 +11,14 @@ namespace booking {
 
 void http_server::server::deepen_backlog(int n) { ::listen(svr_sock_, n); }
 
-http_server::http_server(const server_config& cfg, core& c, metrics& m) : cfg_(cfg) {
+http_server::http_server(const server_config& cfg, core& c, metrics& m, tracer& t) : cfg_(cfg) {
   auto opts = cfg.core().store;
   bridge_ = std::make_unique<bridge>(c, opts, std::chrono::milliseconds{cfg.reply_timeout_ms});
   auto* br = bridge_.get();
   auth_ = std::make_unique<authenticator>(
     [br](const std::string& hash) { return br->local_store().find_token(hash); }, std::chrono::seconds{60},
     std::chrono::seconds{5});
-  ctx_ = std::make_unique<route_context>(cfg, *bridge_, *auth_, m);
+  ctx_ = std::make_unique<route_context>(cfg, *bridge_, *auth_, m, t);
 
   auto threads = std::max<std::size_t>(4, cfg.http_threads);
   svr_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };

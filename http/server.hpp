@@ -17,7 +17,7 @@ namespace booking {
 
 class http_server {
 public:
-  http_server(const server_config& cfg, core& c, metrics& m);
+  http_server(const server_config& cfg, core& c, metrics& m, tracer& t);
   ~http_server();
 
   /// Binds the listening socket (port 0 picks one) with a deep backlog; returns the port.

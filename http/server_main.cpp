@@ -15,6 +15,26 @@ namespace {
 
 void log(const char* level, const std::string& msg) { std::cerr << "level=" << level << ' ' << msg << std::endl; }
 
+/// OTLP/HTTP JSON export: POST {endpoint}/v1/traces, bounded timeouts, from the exporter thread.
+std::function<bool(const std::string&)> otlp_sender(const std::string& endpoint) {
+  if (endpoint.empty())
+    return {};
+  auto scheme_end = endpoint.find("://");
+  auto path_start = endpoint.find('/', scheme_end == std::string::npos ? 0 : scheme_end + 3);
+  auto base = endpoint.substr(0, path_start);
+  auto prefix = path_start == std::string::npos ? std::string() : endpoint.substr(path_start);
+  while (!prefix.empty() && prefix.back() == '/')
+    prefix.pop_back();
+  return [base, prefix](const std::string& body) {
+    httplib::Client cli{base};
+    cli.set_connection_timeout(2, 0);
+    cli.set_read_timeout(2, 0);
+    cli.set_write_timeout(2, 0);
+    auto r = cli.Post((prefix + "/v1/traces").c_str(), body, "application/json");
+    return r && r->status / 100 == 2;
+  };
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -40,10 +60,19 @@ int main(int argc, char** argv) {
   try {
     log("info", "msg=\"starting\" " + cfg.summary());
     store check{cfg.core().store}; // creates and migrates the schema; fails early on a bad path
-    caf::actor_system sys{cfg};
     metrics m;
-    core c{sys, cfg.core(), m};
-    http_server http{cfg, c, m};
+    tracer_options topts;
+    topts.sample_rate = cfg.trace_sample_rate;
+    topts.trace_file = cfg.trace_file;
+    topts.otlp_post = otlp_sender(cfg.otlp_endpoint);
+    topts.recorded_counter = m.spans_recorded;
+    topts.dropped_counter = m.spans_dropped;
+    tracer tracing{topts};
+    caf::actor_system sys{cfg};
+    auto copts = cfg.core();
+    copts.tracing = &tracing;
+    core c{sys, copts, m};
+    http_server http{cfg, c, m, tracing};
     auto port = http.bind();
     std::thread server_thread{[&] { http.run(); }};
     std::printf("listening on http://%s:%d\n", cfg.bind.c_str(), port);
@@ -57,6 +86,7 @@ int main(int argc, char** argv) {
     server_thread.join(); // in-flight requests have completed
     auto depth = c.invalidations().depth();
     bool drained = c.shutdown();
+    tracing.flush();
     log("info", "msg=\"stopped\" invalidations_pending_at_stop=" + std::to_string(depth)
                   + " drained=" + (drained ? "true" : "false"));
   } catch (const std::exception& e) {

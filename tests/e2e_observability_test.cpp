@@ -1,0 +1,211 @@
+// End-to-end observability: W3C propagation through the server, OTLP/HTTP export to a local
+// receiver, the trace file, /debug/traces, and /metrics as Prometheus text.
+#include <doctest/doctest.h>
+
+#include <fstream>
+#include <mutex>
+#include <regex>
+
+#include "actors/tracing.hpp"
+#include "server_fixture.hpp"
+
+using namespace booking;
+using namespace booking::test;
+using nlohmann::json;
+
+namespace {
+
+/// A local OTLP/HTTP receiver: collects the bodies POSTed to /v1/traces.
+struct otlp_receiver {
+  httplib::Server svr;
+  std::mutex m;
+  std::vector<json> bodies;
+  std::vector<std::string> content_types;
+  int port = 0;
+  std::thread th;
+  otlp_receiver() {
+    svr.Post("/v1/traces", [this](const httplib::Request& req, httplib::Response& res) {
+      std::lock_guard<std::mutex> g{m};
+      bodies.push_back(json::parse(req.body));
+      content_types.push_back(req.get_header_value("Content-Type"));
+      res.set_content("{}", "application/json");
+    });
+    port = svr.bind_to_any_port("127.0.0.1");
+    th = std::thread{[this] { svr.listen_after_bind(); }};
+  }
+  ~otlp_receiver() {
+    svr.stop();
+    th.join();
+  }
+  std::vector<json> spans_of(const std::string& trace_hex) {
+    std::lock_guard<std::mutex> g{m};
+    std::vector<json> out;
+    for (auto& b : bodies)
+      for (auto& rs : b["resourceSpans"])
+        for (auto& ss : rs["scopeSpans"])
+          for (auto& s : ss["spans"])
+            if (s["traceId"] == trace_hex)
+              out.push_back(s);
+    return out;
+  }
+};
+
+bool is_hex(const json& v, std::size_t n) {
+  if (!v.is_string())
+    return false;
+  auto s = v.get<std::string>();
+  return s.size() == n && s.find_first_not_of("0123456789abcdef") == std::string::npos;
+}
+
+bool is_nanos(const json& v) {
+  if (!v.is_string())
+    return false;
+  auto s = v.get<std::string>();
+  return s.size() >= 19 && s.find_first_not_of("0123456789") == std::string::npos;
+}
+
+} // namespace
+
+TEST_CASE("OTLP/HTTP export to a local receiver, validated field by field") {
+  otlp_receiver rx;
+  seeded_db db{5};
+  server_process srv{db.path, {"--otlp-endpoint=http://127.0.0.1:" + std::to_string(rx.port), "--trace-sample-rate=0"}};
+  auto cli = srv.client();
+  auto h = bearer(db.tokens.at(1));
+  auto parent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+  h.emplace("traceparent", parent);
+  auto r = cli.Get("/en/v2/training/booking", h);
+  REQUIRE(r->status == 200);
+  auto back = parse_traceparent(r->get_header_value("traceparent"));
+  REQUIRE(back);
+  CHECK(to_hex(back->trace) == "0af7651916cd43dd8448eb211c80319c");
+  CHECK(back->sampled); // parent-based, although the ratio is 0
+  std::vector<json> spans;
+  for (int i = 0; i < 100 && spans.size() < 4; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds{100});
+    spans = rx.spans_of("0af7651916cd43dd8448eb211c80319c");
+  }
+  REQUIRE(spans.size() == 4);
+  CHECK(rx.content_types[0] == "application/json");
+  std::map<std::string, json> by_name;
+  for (auto& s : spans) {
+    by_name[s["name"]] = s;
+    CHECK(is_hex(s["traceId"], 32));
+    CHECK(is_hex(s["spanId"], 16));
+    CHECK(is_hex(s["parentSpanId"], 16));
+    CHECK(is_nanos(s["startTimeUnixNano"]));
+    CHECK(is_nanos(s["endTimeUnixNano"]));
+    CHECK(std::stoll(s["endTimeUnixNano"].get<std::string>()) >= std::stoll(s["startTimeUnixNano"].get<std::string>()));
+    CHECK(s["status"].is_object());
+  }
+  auto& root = by_name["GET /{lang}/v2/training/booking"];
+  CHECK(root["kind"] == 2);
+  CHECK(root["parentSpanId"] == "b7ad6b7169203331");
+  CHECK(root["spanId"] == to_hex(back->span));
+  std::map<std::string, json> attrs;
+  for (auto& a : root["attributes"])
+    attrs[a["key"]] = a["value"];
+  CHECK(attrs["http.request.method"] == json{{"stringValue", "GET"}});
+  CHECK(attrs["http.route"] == json{{"stringValue", "/{lang}/v2/training/booking"}});
+  CHECK(attrs["http.response.status_code"] == json{{"intValue", "200"}});
+  CHECK(attrs["url.path"] == json{{"stringValue", "/en/v2/training/booking"}});
+  auto& dir = by_name["user_directory page"];
+  auto& cache = by_name["user_cache page"];
+  auto& load = by_name["store load_user"];
+  CHECK(dir["kind"] == 1);
+  CHECK(dir["parentSpanId"] == root["spanId"]);
+  CHECK(cache["parentSpanId"] == dir["spanId"]);
+  CHECK(load["parentSpanId"] == cache["spanId"]);
+  CHECK(load["kind"] == 3);
+  // The resource names the service.
+  CHECK(rx.bodies[0]["resourceSpans"][0]["resource"]["attributes"][0]["value"]["stringValue"] == "booking-server");
+}
+
+TEST_CASE("propagation: unsampled parent, malformed and all-zero headers") {
+  seeded_db db{5};
+  temp_dir dir;
+  auto file = dir.file("spans.jsonl");
+  server_process srv{db.path, {"--trace-sample-rate=1", "--trace-file=" + file}};
+  auto cli = srv.client();
+  auto get = [&](const char* tp) {
+    auto h = bearer(db.tokens.at(2));
+    if (tp)
+      h.emplace("traceparent", tp);
+    auto r = cli.Get("/en/v2/training/booking", h);
+    return *parse_traceparent(r->get_header_value("traceparent"));
+  };
+  auto unsampled = get("00-11111111111111111111111111111111-2222222222222222-00");
+  CHECK(to_hex(unsampled.trace) == "11111111111111111111111111111111");
+  CHECK(!unsampled.sampled);
+  auto malformed = get("00-11111111111111111111111111111111-2222222222222222");
+  CHECK(to_hex(malformed.trace) != "11111111111111111111111111111111");
+  CHECK(malformed.sampled); // a new root, sampled at rate 1
+  auto zero = get("00-00000000000000000000000000000000-2222222222222222-01");
+  CHECK(to_hex(zero.trace) != "00000000000000000000000000000000");
+  auto traces = body_of(cli.Get("/debug/traces?limit=50"));
+  std::set<std::string> ids;
+  for (auto& t : traces["traces"])
+    ids.insert(t["trace_id"]);
+  CHECK(ids.count("11111111111111111111111111111111") == 0); // unsampled: nothing recorded
+  CHECK(ids.count(to_hex(malformed.trace)) == 1);
+  CHECK(traces["traces"][0]["trace_id"] == to_hex(zero.trace)); // newest first
+  CHECK(body_of(cli.Get("/debug/traces?limit=1"))["traces"].size() == 1);
+  CHECK(cli.Get("/debug/traces?limit=x")->status == 400);
+  // The trace file: one {"resourceSpans": [...]} object a line.
+  CHECK(srv.terminate() == 0);
+  std::ifstream in{file};
+  std::string line;
+  int lines = 0, spans = 0;
+  while (std::getline(in, line)) {
+    auto j = json::parse(line);
+    REQUIRE(j.contains("resourceSpans"));
+    spans += static_cast<int>(j["resourceSpans"][0]["scopeSpans"][0]["spans"].size());
+    ++lines;
+  }
+  CHECK(lines >= 1);
+  CHECK(spans >= 8);
+}
+
+TEST_CASE("/metrics parses as Prometheus text exposition") {
+  seeded_db db{5};
+  server_process srv{db.path};
+  auto cli = srv.client();
+  cli.Get("/en/v2/training/booking", bearer(db.tokens.at(1)));
+  cli.Get("/en/v2/training/booking");
+  auto r = cli.Get("/metrics");
+  REQUIRE(r->status == 200);
+  CHECK(r->get_header_value("Content-Type").rfind("text/plain; version=0.0.4", 0) == 0);
+  std::regex help(R"(^# HELP [a-zA-Z_:][a-zA-Z0-9_:]* .*$)");
+  std::regex type(R"(^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|histogram|summary|untyped)$)");
+  std::regex sample(R"re(^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([a-zA-Z_][a-zA-Z0-9_]*="(\\.|[^"\\])*",?)*\})? (-?[0-9.eE+-]+|NaN|\+Inf|-Inf)( -?[0-9]+)?$)re");
+  std::map<std::string, std::string> types;
+  std::istringstream in{r->body};
+  std::string line;
+  int samples = 0;
+  while (std::getline(in, line)) {
+    if (line.empty())
+      continue;
+    std::smatch m;
+    if (line.rfind("# HELP", 0) == 0) {
+      CHECK(std::regex_match(line, help));
+    } else if (line.rfind("# TYPE", 0) == 0) {
+      REQUIRE(std::regex_match(line, m, type));
+      types[m[1]] = m[2];
+      if (m[2] == "counter")
+        CHECK(std::string(m[1]).size() > 6);
+    } else {
+      INFO(line);
+      REQUIRE(std::regex_match(line, m, sample));
+      ++samples;
+      std::string name = m[1];
+      auto base = std::regex_replace(name, std::regex("_(bucket|sum|count)$"), "");
+      CHECK((types.count(name) || types.count(base)));
+    }
+  }
+  CHECK(samples > 30);
+  for (auto& [name, kind] : types)
+    if (kind == "counter")
+      CHECK(name.substr(name.size() - 6) == "_total");
+  CHECK(types["booking_http_request_duration_seconds"] == "histogram");
+  CHECK(r->body.find("booking_http_request_duration_seconds_bucket{route=\"/{lang}/v2/training/booking\",le=\"+Inf\"}") != std::string::npos);
+}
