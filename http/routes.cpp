@@ -133,7 +133,7 @@ httplib::Server::Handler handler(route_context& ctx, const char* route, bool adm
     auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     request_counter(ctx.stats, route, req.method, res.status).Increment();
     duration_histogram(ctx.stats, route).Observe(secs);
-    if (c.trace.sampled) {
+    if (c.trace.sampled && admitted) { // ops endpoints are not traced
       span_record s;
       s.trace = c.trace.trace;
       s.id = c.trace.span;
