@@ -37,7 +37,7 @@ void send_error(httplib::Response& res, error_code e, lang l, bool close_connect
   send_json(res, status_of(e), error_body(e, l));
   if (e == error_code::unauthorized)
     res.set_header("WWW-Authenticate", "Bearer");
-  if (e == error_code::overloaded || e == error_code::unavailable || e == error_code::rate_limited)
+  if (e == error_code::overloaded || e == error_code::unavailable)
     res.set_header("Retry-After", "1");
   if (close_connection)
     close_after(res);

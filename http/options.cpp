@@ -33,6 +33,9 @@ server_config::server_config() {
     .add(keep_alive_seconds, "keep-alive-seconds", "idle time a kept-alive connection may hold a worker")
     .add(io_timeout_seconds, "io-timeout-seconds", "read and write timeout of each socket operation")
     .add(reply_timeout_ms, "reply-timeout-ms", "longest wait for an actor's answer before 503")
+    .add(rate_limit_per_second, "rate-limit-per-second", "requests a user may make per second (0: no limit)")
+    .add(rate_limit_burst, "rate-limit-burst", "requests a user may make at once")
+    .add(store_busy_timeout_ms, "store-busy-timeout-ms", "how long a store call waits for a lock")
     .add(store_delay_ms, "store-delay-ms", "fault injection: delay added to every store call");
 }
 
@@ -40,6 +43,7 @@ core_options server_config::core() const {
   core_options o;
   o.store.path = db;
   o.store.delay_ms = static_cast<int>(store_delay_ms);
+  o.store.busy_timeout_ms = static_cast<int>(store_busy_timeout_ms);
   o.store_threads = std::max<std::size_t>(1, store_threads);
   o.cache_ttl = std::chrono::seconds{cache_ttl_seconds};
   o.cache_idle = std::chrono::seconds{cache_idle_seconds};

@@ -34,6 +34,9 @@ struct server_config : caf::actor_system_config {
   std::size_t keep_alive_seconds = 5;
   std::size_t io_timeout_seconds = 5;
   std::size_t reply_timeout_ms = static_cast<std::size_t>(defaults::reply_timeout.count());
+  double rate_limit_per_second = 50;
+  double rate_limit_burst = 100;
+  std::size_t store_busy_timeout_ms = 5000;
   /// Fault injection for tests: added to every store call.
   std::size_t store_delay_ms = 0;
 

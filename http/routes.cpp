@@ -187,6 +187,13 @@ std::optional<id_type> principal(route_context& ctx, call& c) {
     send_error(c.res, error_code::unauthorized, c.language);
     return std::nullopt;
   }
+  // The caller's own bucket: acting for someone else does not spend theirs.
+  if (!ctx.limiter.allow(who->user_id)) {
+    ctx.stats.rejected->Add({{"reason", "rate_limited"}}).Increment();
+    send_error(c.res, error_code::rate_limited, c.language);
+    c.res.set_header("Retry-After", std::to_string(ctx.limiter.retry_after_seconds()));
+    return std::nullopt;
+  }
   if (!c.req.has_param("user_id"))
     return who->user_id;
   auto id = c.req.get_param_value_count("user_id") == 1 ? parse_id(c.req.get_param_value("user_id")) : std::nullopt;

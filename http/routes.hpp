@@ -12,6 +12,7 @@
 #include "actors/tracing.hpp"
 #include "http/auth.hpp"
 #include "http/bridge.hpp"
+#include "http/rate_limit.hpp"
 #include "http/options.hpp"
 
 namespace booking {
@@ -25,9 +26,11 @@ struct route_context {
   std::atomic<bool> shutting_down{false};
 
   tracer& tracing;
+  rate_limiter limiter;
 
   route_context(const server_config& c, bridge& b, authenticator& a, metrics& m, tracer& t)
-    : cfg(c), br(b), auth(a), stats(m), tracing(t) {}
+    : cfg(c), br(b), auth(a), stats(m), tracing(t),
+      limiter(c.rate_limit_per_second, c.rate_limit_burst) {}
 };
 
 void register_routes(httplib::Server& svr, route_context& ctx);
