@@ -36,6 +36,10 @@ connection::connection(const std::string& path, int busy_timeout_ms) {
   exec("PRAGMA journal_mode=WAL");
   exec("PRAGMA synchronous=NORMAL");
   exec("PRAGMA foreign_keys=ON");
+  // Many connections live at once (one per HTTP thread, one per store thread): keep each page
+  // cache small (512 KiB) so memory does not grow with the number of connections times SQLite's
+  // default 2 MB cache; the OS page cache holds the hot file pages once for all of them.
+  exec("PRAGMA cache_size=-512");
 }
 
 connection::~connection() {
