@@ -1,18 +1,13 @@
 #include "http/bridge.hpp"
 
-#include <atomic>
 #include <thread>
 
 #include <caf/send.hpp>
 
 namespace booking {
 
-namespace {
-std::atomic<std::uint64_t> next_bridge_id{1};
-} // namespace
-
-bridge::bridge(core& c, store_options opts, std::chrono::milliseconds reply_timeout)
-  : core_(c), opts_(std::move(opts)), timeout_(reply_timeout), id_(next_bridge_id++) {}
+bridge::bridge(core& c, store_options opts, std::chrono::milliseconds reply_timeout, std::size_t connections)
+  : core_(c), opts_(std::move(opts)), timeout_(reply_timeout), max_connections_(std::max<std::size_t>(1, connections)) {}
 
 body_result bridge::wait(const slot_ptr& slot) {
   auto r = slot->wait_for(timeout_);
@@ -32,17 +27,40 @@ body_result bridge::locations(const hop& trace) {
   return wait(slot);
 }
 
-store& bridge::local_store() {
-  // One connection per HTTP thread; a thread serves one server, but tests start several in turn.
-  thread_local std::unique_ptr<store> mine;
-  thread_local std::uint64_t owner = 0;
-  if (!mine || owner != id_) {
-    mine = std::make_unique<store>(opts_);
-    owner = id_;
+bridge::lease bridge::borrow_store() {
+  std::unique_lock<std::mutex> g{pool_m_};
+  if (idle_.empty() && opened_ < max_connections_) {
+    ++opened_;
+    g.unlock();
+    try {
+      return lease{*this, std::make_unique<store>(opts_)};
+    } catch (...) {
+      std::lock_guard<std::mutex> again{pool_m_};
+      --opened_;
+      throw;
+    }
   }
-  if (opts_.delay_ms > 0)
-    std::this_thread::sleep_for(std::chrono::milliseconds(opts_.delay_ms));
-  return *mine;
+  if (!pool_cv_.wait_for(g, timeout_, [this] { return !idle_.empty(); }))
+    throw sql::error("no store connection free", 5 /* SQLITE_BUSY */);
+  auto s = std::move(idle_.back());
+  idle_.pop_back();
+  g.unlock();
+  return lease{*this, std::move(s)};
+}
+
+bridge::lease::lease(bridge& b, std::unique_ptr<store> s) : b_(&b), s_(std::move(s)) {
+  if (b.opts_.delay_ms > 0) // fault injection: every store call through the bridge is slower
+    std::this_thread::sleep_for(std::chrono::milliseconds(b.opts_.delay_ms));
+}
+
+bridge::lease::~lease() {
+  if (!s_)
+    return;
+  {
+    std::lock_guard<std::mutex> g{b_->pool_m_};
+    b_->idle_.push_back(std::move(s_));
+  }
+  b_->pool_cv_.notify_one();
 }
 
 } // namespace booking

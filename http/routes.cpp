@@ -273,12 +273,12 @@ void get_sessions(route_context& ctx, call& c) {
   auto range = range_of(ctx, c);
   if (!range)
     return;
-  auto& db = ctx.br.local_store();
   auto& tz = ctx.br.actors().tz();
   auto found = traced_store_call(ctx, c, "sessions_at", [&] {
+    auto db = ctx.br.borrow_store();
     std::optional<std::vector<session_view>> out;
-    if (db.find_location(*loc))
-      out = db.sessions_at(*loc, tz.start_of(range->from), tz.start_of(range->to + date::days{1}));
+    if (db->find_location(*loc))
+      out = db->sessions_at(*loc, tz.start_of(range->from), tz.start_of(range->to + date::days{1}));
     return out;
   });
   if (!found)
@@ -343,7 +343,7 @@ void post_write(route_context& ctx, call& c, write_kind kind) {
   auto window = std::chrono::hours{static_cast<int>(ctx.cfg.cancel_window_hours)};
   static const char* const operations[] = {"book", "cancel", "leave"};
   auto out = traced_store_call(ctx, c, operations[static_cast<int>(kind)], [&] {
-    return ctx.br.local_store().write(*user, cmd, now, window, idem.request ? &*idem.request : nullptr, respond);
+    return ctx.br.borrow_store()->write(*user, cmd, now, window, idem.request ? &*idem.request : nullptr, respond);
   });
   if (out.mismatch)
     return send_error(c.res, error_code::idempotency_mismatch, c.language);
@@ -377,7 +377,7 @@ void register_routes(httplib::Server& svr, route_context& ctx) {
   svr.Get("/readyz", handler(x, "/readyz", false, [&x](call& c) {
             bool ok = !x.shutting_down.load();
             if (ok) {
-              x.br.local_store().locations(); // the store answers (throws otherwise: 503)
+              x.br.borrow_store()->locations(); // the store answers (throws otherwise: 503)
               ok = x.br.locations(hop{}).error == error_code::none; // the actors answer
             }
             if (ok)

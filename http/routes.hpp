@@ -1,5 +1,5 @@
 // Every route of SPEC §4 on a cpp-httplib server. No SQL here: the store is reached through the
-// bridge (`local_store`) and the actors.
+// bridge (`borrow_store`) and the actors.
 #pragma once
 
 #include <atomic>

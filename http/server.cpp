@@ -16,7 +16,7 @@ http_server::http_server(const server_config& cfg, core& c, metrics& m, tracer& 
   bridge_ = std::make_unique<bridge>(c, opts, std::chrono::milliseconds{cfg.reply_timeout_ms});
   auto* br = bridge_.get();
   auth_ = std::make_unique<authenticator>(
-    [br](const std::string& hash) { return br->local_store().find_token(hash); }, std::chrono::seconds{60},
+    [br](const std::string& hash) { return br->borrow_store()->find_token(hash); }, std::chrono::seconds{60},
     std::chrono::seconds{5});
   ctx_ = std::make_unique<route_context>(cfg, *bridge_, *auth_, m, t);
 

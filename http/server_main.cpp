@@ -7,6 +7,7 @@
 #include <caf/actor_system.hpp>
 #include <pthread.h>
 
+#include "http/maintenance.hpp"
 #include "http/server.hpp"
 
 using namespace booking;
@@ -73,6 +74,7 @@ int main(int argc, char** argv) {
     copts.tracing = &tracing;
     core c{sys, copts, m};
     http_server http{cfg, c, m, tracing};
+    maintenance upkeep{copts.store, std::chrono::seconds{30}, std::chrono::hours{48}};
     auto port = http.bind();
     std::thread server_thread{[&] { http.run(); }};
     std::printf("listening on http://%s:%d\n", cfg.bind.c_str(), port);

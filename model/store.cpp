@@ -117,6 +117,7 @@ std::optional<user_snapshot> store::load_user(id_type id) {
   st.bind(1, id);
   while (st.step())
     snap.bookings.push_back(read_booking(st));
+  snap.bookings.shrink_to_fit(); // cached for a long time: no growth slack
   tx.commit();
   return snap;
 }
