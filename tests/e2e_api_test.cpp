@@ -1,6 +1,8 @@
 // End-to-end: every route and error code, auth and ownership, languages, idempotency.
 #include <doctest/doctest.h>
 
+#include <fstream>
+
 #include "server_fixture.hpp"
 
 using namespace booking;
@@ -280,4 +282,23 @@ TEST_CASE("ops endpoints: health, readiness, metrics without personal data") {
   CHECK(m->body.find("@studio") == std::string::npos);
   CHECK(e.cli.Get("/nope")->status == 404);
   CHECK(error_code_of(e.cli.Get("/nope")) == "not_found");
+}
+
+TEST_CASE("the same keys come from a config file (--config-file, INI [booking] section)") {
+  seeded_db db{5};
+  temp_dir dir;
+  auto ini = dir.file("booking.ini");
+  {
+    std::ofstream f{ini};
+    f << "[booking]\nrate-limit-per-second=1.0\nrate-limit-burst=1.0\ncancel-window-hours=48\n";
+  }
+  server_process srv{db.path, {"--config-file=" + ini}};
+  auto cli = srv.client();
+  CHECK(cli.Get(page_path, bearer(db.tokens.at(1)))->status == 200);
+  CHECK(cli.Get(page_path, bearer(db.tokens.at(1)))->status == 429); // burst of 1 from the file
+  // A flag on the command line wins over the file.
+  server_process flag{db.path, {"--config-file=" + ini, "--rate-limit-burst=5"}};
+  auto c2 = flag.client();
+  for (int i = 0; i < 3; ++i)
+    CHECK(c2.Get(page_path, bearer(db.tokens.at(2)))->status == 200);
 }
