@@ -11,25 +11,18 @@
 
 #include <httplib.h>
 
+#include "http/cli_flags.hpp"
+
 namespace {
 
 struct server : httplib::Server {
   void deepen_backlog(int n) { ::listen(svr_sock_, n); }
 };
 
-std::string flag(int argc, char** argv, const std::string& name, const std::string& fallback) {
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a.rfind("--" + name + "=", 0) == 0)
-      return a.substr(name.size() + 3);
-  }
-  return fallback;
-}
-
 } // namespace
 
 int main(int argc, char** argv) {
-  std::ifstream in{flag(argc, argv, "body-file", "")};
+  std::ifstream in{booking::cli_flag(argc, argv, "body-file", "")};
   if (!in) {
     std::cerr << "usage: booking-ceiling --body-file=PATH [--port=0] [--http-threads=320]\n";
     return 2;
@@ -37,7 +30,7 @@ int main(int argc, char** argv) {
   std::stringstream ss;
   ss << in.rdbuf();
   auto body = ss.str();
-  auto threads = std::stoul(flag(argc, argv, "http-threads", "320"));
+  auto threads = std::stoul(booking::cli_flag(argc, argv, "http-threads", "320"));
   server svr;
   svr.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   svr.set_tcp_nodelay(true);
@@ -49,7 +42,7 @@ int main(int argc, char** argv) {
   svr.Get(R"(/.*)", [&body](const httplib::Request&, httplib::Response& res) {
     res.set_content(body, "application/json; charset=utf-8");
   });
-  int port = std::stoi(flag(argc, argv, "port", "0"));
+  int port = std::stoi(booking::cli_flag(argc, argv, "port", "0"));
   if (port == 0)
     port = svr.bind_to_any_port("127.0.0.1");
   else if (!svr.bind_to_port("127.0.0.1", port))

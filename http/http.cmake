@@ -11,5 +11,7 @@ target_link_libraries(booking-server PRIVATE booking_http)
 # Benchmark-only executables: the bare cpp-httplib ceiling and the open-loop latency runner.
 add_executable(booking-ceiling ${CMAKE_CURRENT_LIST_DIR}/ceiling_main.cpp)
 target_link_libraries(booking-ceiling PRIVATE PkgConfig::HTTPLIB Threads::Threads)
+target_include_directories(booking-ceiling PRIVATE ${PROJECT_SOURCE_DIR})
 add_executable(booking-open-loop ${PROJECT_SOURCE_DIR}/scripts/load/open_loop.cpp)
 target_link_libraries(booking-open-loop PRIVATE PkgConfig::HTTPLIB Threads::Threads)
+target_include_directories(booking-open-loop PRIVATE ${PROJECT_SOURCE_DIR})

@@ -2,8 +2,6 @@
 
 #include <iostream>
 
-#include <malloc.h>
-
 #include "model/time_zone.hpp"
 
 namespace booking {
@@ -37,8 +35,6 @@ int maintenance::run_once() {
   } catch (const std::exception& e) {
     std::cerr << "level=error msg=\"maintenance failed\" error=\"" << e.what() << "\"" << std::endl;
   }
-  // Many threads allocate and free page bodies: return what glibc keeps in its arenas.
-  malloc_trim(0);
   return purged;
 }
 

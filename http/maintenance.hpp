@@ -1,5 +1,6 @@
 // Periodic upkeep on its own thread (never a CAF or HTTP worker): purges idempotency records past
-// their retention and hands freed heap pages back to the OS. Stops promptly on shutdown.
+// their retention. Stops promptly on shutdown. (It does not call malloc_trim: trimming ~150 MB of
+// heap held arena locks long enough to put 400 ms stalls into the open-loop p99.)
 #pragma once
 
 #include <chrono>

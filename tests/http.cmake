@@ -1,22 +1,15 @@
-booking_test(e2e_api_tests test_main.cpp e2e_api_test.cpp)
-target_link_libraries(e2e_api_tests PRIVATE booking_http)
-target_compile_definitions(e2e_api_tests PRIVATE BOOKING_SERVER_PATH="$<TARGET_FILE:booking-server>")
-add_dependencies(e2e_api_tests booking-server)
+# End-to-end suites: each starts real booking-server processes.
+function(booking_e2e_test name source)
+  booking_test(${name} test_main.cpp ${source})
+  target_link_libraries(${name} PRIVATE booking_http)
+  target_compile_definitions(${name} PRIVATE BOOKING_SERVER_PATH="$<TARGET_FILE:booking-server>")
+  add_dependencies(${name} booking-server)
+endfunction()
 
-booking_test(e2e_stress_tests test_main.cpp e2e_stress_test.cpp)
-target_link_libraries(e2e_stress_tests PRIVATE booking_http)
-target_compile_definitions(e2e_stress_tests PRIVATE BOOKING_SERVER_PATH="$<TARGET_FILE:booking-server>")
-add_dependencies(e2e_stress_tests booking-server)
-
-booking_test(e2e_observability_tests test_main.cpp e2e_observability_test.cpp)
-target_link_libraries(e2e_observability_tests PRIVATE booking_http)
-target_compile_definitions(e2e_observability_tests PRIVATE BOOKING_SERVER_PATH="$<TARGET_FILE:booking-server>")
-add_dependencies(e2e_observability_tests booking-server)
-
-booking_test(e2e_reliability_tests test_main.cpp e2e_reliability_test.cpp)
-target_link_libraries(e2e_reliability_tests PRIVATE booking_http)
-target_compile_definitions(e2e_reliability_tests PRIVATE BOOKING_SERVER_PATH="$<TARGET_FILE:booking-server>")
-add_dependencies(e2e_reliability_tests booking-server)
+booking_e2e_test(e2e_api_tests e2e_api_test.cpp)
+booking_e2e_test(e2e_stress_tests e2e_stress_test.cpp)
+booking_e2e_test(e2e_observability_tests e2e_observability_test.cpp)
+booking_e2e_test(e2e_reliability_tests e2e_reliability_test.cpp)
 
 # Slowloris, idle sockets and a header flood at 10x a 32-thread pool, alone and behind nginx.
 add_test(NAME hostile_clients

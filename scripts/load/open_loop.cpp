@@ -16,30 +16,19 @@
 
 #include <httplib.h>
 
-namespace {
-
-std::string flag(int argc, char** argv, const std::string& name, const std::string& fallback) {
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a.rfind("--" + name + "=", 0) == 0)
-      return a.substr(name.size() + 3);
-  }
-  return fallback;
-}
-
-} // namespace
+#include "http/cli_flags.hpp"
 
 int main(int argc, char** argv) {
-  auto port = std::stoi(flag(argc, argv, "port", "8080"));
-  auto rate = std::stod(flag(argc, argv, "rate", "1000"));
-  auto seconds = std::stod(flag(argc, argv, "duration", "20"));
-  auto workers = std::stoul(flag(argc, argv, "connections", "64"));
-  auto users = std::stoul(flag(argc, argv, "users", "10000"));
-  auto path = flag(argc, argv, "path", "/en/v2/training/booking");
-  auto per_user = std::stoul(flag(argc, argv, "stampede", "0"));
-  auto first = std::stoul(flag(argc, argv, "first-user", "1"));
+  auto port = std::stoi(booking::cli_flag(argc, argv, "port", "8080"));
+  auto rate = std::stod(booking::cli_flag(argc, argv, "rate", "1000"));
+  auto seconds = std::stod(booking::cli_flag(argc, argv, "duration", "20"));
+  auto workers = std::stoul(booking::cli_flag(argc, argv, "connections", "64"));
+  auto users = std::stoul(booking::cli_flag(argc, argv, "users", "10000"));
+  auto path = booking::cli_flag(argc, argv, "path", "/en/v2/training/booking");
+  auto per_user = std::stoul(booking::cli_flag(argc, argv, "stampede", "0"));
+  auto first = std::stoul(booking::cli_flag(argc, argv, "first-user", "1"));
   std::vector<std::string> tokens;
-  std::ifstream in{flag(argc, argv, "tokens", "")};
+  std::ifstream in{booking::cli_flag(argc, argv, "tokens", "")};
   std::string line;
   std::getline(in, line);
   while (std::getline(in, line) && tokens.size() < users)
