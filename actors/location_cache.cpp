@@ -1,5 +1,7 @@
 #include "actors/location_cache.hpp"
 
+#include <iostream>
+
 #include <caf/all.hpp>
 #include <nlohmann/json.hpp>
 
@@ -47,8 +49,9 @@ void location_cache_state::refresh() {
     try {
       if (db)
         fresh = std::make_shared<const std::vector<location>>(db->locations());
-    } catch (const std::exception&) {
+    } catch (const std::exception& e) {
       stats->store_errors->Increment();
+      std::cerr << "level=error msg=\"store load failed\" kind=locations error=\"" << e.what() << "\"" << std::endl;
     }
     caf::anon_send(hdl, loaded_atom::value, std::move(fresh));
   });

@@ -1,5 +1,7 @@
 #include "actors/user_cache.hpp"
 
+#include <iostream>
+
 #include <caf/all.hpp>
 
 namespace booking {
@@ -81,9 +83,11 @@ void user_cache_state::start_load() {
         r.snapshot = std::make_shared<const user_snapshot>(std::move(*s));
       else
         r.error = error_code::not_found;
-    } catch (const std::exception&) {
+    } catch (const std::exception& e) {
       stats->store_errors->Increment();
       r.error = error_code::unavailable;
+      std::cerr << "level=error msg=\"store load failed\" kind=user_page error=\"" << e.what() << "\""
+                << (tr ? " trace_id=" + to_hex(span.trace) : std::string()) << std::endl;
     }
     if (tr) {
       span.end_ns = unix_nanos();
