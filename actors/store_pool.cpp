@@ -11,7 +11,7 @@ store_pool::store_pool(const store_options& opts, std::size_t threads) : opts_(o
     return;
   }
   for (std::size_t i = 0; i < threads; ++i)
-    threads_.emplace_back([this, i] { work(i); });
+    threads_.emplace_back([this] { work(); });
 }
 
 store_pool::~store_pool() { shutdown(); }
@@ -59,7 +59,7 @@ void store_pool::shutdown() {
   threads_.clear();
 }
 
-void store_pool::work(std::size_t) {
+void store_pool::work() {
   std::unique_ptr<store> db;
   for (;;) {
     job j;

@@ -34,7 +34,7 @@ public:
   void shutdown();
 
 private:
-  void work(std::size_t index);
+  void work();
 
   store_options opts_;
   mutable std::mutex m_;

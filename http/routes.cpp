@@ -2,6 +2,7 @@
 
 #include <iostream>
 #include <unordered_map>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -59,19 +60,25 @@ auto traced_store_call(route_context& ctx, const call& c, const char* operation,
 }
 
 prometheus::Counter& request_counter(metrics& m, const char* route, const std::string& method, int status) {
-  // Family::Add locks; a per-thread cache of the few (route, method, status) series avoids that.
-  thread_local std::unordered_map<std::string, prometheus::Counter*> cache;
+  // Family::Add locks; a per-thread list of the few (route, method, status) series this thread has
+  // seen avoids that, and a lookup allocates nothing. Routes are static strings: compared by address.
+  struct series {
+    const char* route;
+    std::string method;
+    int status;
+    prometheus::Counter* counter;
+  };
+  thread_local std::vector<series> cache;
   thread_local const metrics* owner = nullptr;
   if (owner != &m) {
     cache.clear();
     owner = &m;
   }
-  auto key = std::string(route) + '\n' + method + '\n' + std::to_string(status);
-  auto i = cache.find(key);
-  if (i != cache.end())
-    return *i->second;
+  for (auto& s : cache)
+    if (s.route == route && s.status == status && s.method == method)
+      return *s.counter;
   auto& c = m.http_requests->Add({{"route", route}, {"method", method}, {"status", std::to_string(status)}});
-  cache.emplace(std::move(key), &c);
+  cache.push_back(series{route, method, status, &c});
   return c;
 }
 

@@ -2,16 +2,14 @@
 
 #include <iostream>
 
-#include <sys/socket.h>
-
 #include "http/errors.hpp"
 #include "http/guard.hpp"
 
 namespace booking {
 
-void http_server::server::deepen_backlog(int n) { ::listen(svr_sock_, n); }
-
-http_server::http_server(const server_config& cfg, core& c, metrics& m, tracer& t) : cfg_(cfg) {
+http_server::http_server(const server_config& cfg, core& c, metrics& m, tracer& t)
+  : cfg_(cfg), svr_(listener_settings{cfg.http_threads, static_cast<std::time_t>(cfg.keep_alive_seconds),
+                                      static_cast<std::time_t>(cfg.io_timeout_seconds), cfg.max_body_bytes}) {
   auto opts = cfg.core().store;
   bridge_ = std::make_unique<bridge>(c, opts, std::chrono::milliseconds{cfg.reply_timeout_ms});
   auto* br = bridge_.get();
@@ -19,15 +17,6 @@ http_server::http_server(const server_config& cfg, core& c, metrics& m, tracer& 
     [br](const std::string& hash) { return br->borrow_store()->find_token(hash); }, std::chrono::seconds{60},
     std::chrono::seconds{5});
   ctx_ = std::make_unique<route_context>(cfg, *bridge_, *auth_, m, t);
-
-  auto threads = std::max<std::size_t>(4, cfg.http_threads);
-  svr_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  svr_.set_tcp_nodelay(true);
-  svr_.set_keep_alive_max_count(100000);
-  svr_.set_keep_alive_timeout(static_cast<time_t>(cfg.keep_alive_seconds));
-  svr_.set_read_timeout(static_cast<time_t>(cfg.io_timeout_seconds), 0);
-  svr_.set_write_timeout(static_cast<time_t>(cfg.io_timeout_seconds), 0);
-  svr_.set_payload_max_length(cfg.max_body_bytes);
 
   auto* ctx = ctx_.get();
   svr_.set_pre_routing_handler([ctx](const httplib::Request& req, httplib::Response& res) {
@@ -70,18 +59,7 @@ http_server::http_server(const server_config& cfg, core& c, metrics& m, tracer& 
 
 http_server::~http_server() { stop(); }
 
-int http_server::bind() {
-  int port = cfg_.port;
-  if (port == 0) {
-    port = svr_.bind_to_any_port(cfg_.bind);
-    if (port <= 0)
-      throw std::runtime_error("cannot bind " + cfg_.bind);
-  } else if (!svr_.bind_to_port(cfg_.bind, port)) {
-    throw std::runtime_error("cannot bind " + cfg_.bind + ":" + std::to_string(port));
-  }
-  svr_.deepen_backlog(1024);
-  return port;
-}
+int http_server::bind() { return svr_.bind(cfg_.bind, cfg_.port); }
 
 void http_server::run() { svr_.listen_after_bind(); }
 

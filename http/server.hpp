@@ -10,6 +10,7 @@
 
 #include "http/auth.hpp"
 #include "http/bridge.hpp"
+#include "http/listener.hpp"
 #include "http/options.hpp"
 #include "http/routes.hpp"
 
@@ -29,16 +30,11 @@ public:
   route_context& context() { return *ctx_; }
 
 private:
-  struct server : httplib::Server {
-    /// The library listens with a backlog of 5; a stampede needs more.
-    void deepen_backlog(int n);
-  };
-
   const server_config& cfg_;
   std::unique_ptr<bridge> bridge_;
   std::unique_ptr<authenticator> auth_;
   std::unique_ptr<route_context> ctx_;
-  server svr_;
+  listener svr_;
 };
 
 } // namespace booking

@@ -28,8 +28,6 @@ const char* to_string(booking_state s) {
   return "upcoming";
 }
 
-const char* to_string(role r) { return r == role::admin ? "admin" : "member"; }
-
 const char* to_string(error_code e) {
   switch (e) {
     case error_code::none: return "none";

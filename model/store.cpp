@@ -298,10 +298,4 @@ int store::purge_idempotency(instant cutoff) {
   return conn_->changes();
 }
 
-bool store::healthy() {
-  sql::statement st{*conn_, "PRAGMA quick_check"};
-  sql::scoped_reset r{st};
-  return st.step() && st.text(0) == "ok";
-}
-
 } // namespace booking

@@ -84,8 +84,6 @@ public:
 
   /// Deletes idempotency records created before `cutoff`; returns how many.
   int purge_idempotency(instant cutoff);
-  /// `PRAGMA quick_check` returns ok.
-  bool healthy();
 
 private:
   struct statements;

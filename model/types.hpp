@@ -49,7 +49,6 @@ const char* to_string(booking_status s);
 std::optional<booking_status> parse_status(const std::string& s);
 const char* to_string(booking_state s);
 const char* to_string(error_code e);
-const char* to_string(role r);
 
 struct user {
   id_type id = 0;
