@@ -103,7 +103,7 @@ seed_summary seed_database(const seed_options& o, std::ostream& tokens) {
   sql::statement ins_user{c, "INSERT INTO users (id, name, email, credits, leave_quota) VALUES (?1, ?2, ?3, ?4, ?5)"};
   sql::statement ins_tok{c, "INSERT INTO api_tokens (token_hash, user_id, role, revoked) VALUES (?1, ?2, ?3, 0)"};
   sql::statement ins_book{c, "INSERT INTO bookings (user_id, session_id, status, leave_reason, credit_refunded, "
-                             "created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"};
+                             "created_at, updated_at, cancelled_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"};
   tokens << "user_id,role,token\n";
   for (int u = 1; u <= o.users + 1; ++u) {
     bool admin = u == o.users + 1;
@@ -153,7 +153,12 @@ seed_summary seed_database(const seed_options& o, std::ostream& tokens) {
         else
           ins_book.bind(4, reason);
         ins_book.bind(5, refunded ? 1 : 0).bind(6, created.time_since_epoch().count())
-          .bind(7, updated.time_since_epoch().count()).run();
+          .bind(7, updated.time_since_epoch().count());
+        if (st == booking_status::cancelled)
+          ins_book.bind(8, std::string("member"));
+        else
+          ins_book.bind_null(8);
+        ins_book.run();
         ++sum.bookings;
         if (st == booking_status::booked) {
           ++ss.booked;
@@ -170,6 +175,10 @@ seed_summary seed_database(const seed_options& o, std::ostream& tokens) {
     for (auto& ss : wk)
       if (ss.booked >= ss.capacity)
         ++sum.full_sessions;
+  // Every user's credits open the ledger (credits = sum of deltas from here on).
+  sql::statement opening{c, "INSERT INTO credit_ledger (user_id, delta, balance_after, reason, created_at) "
+                            "SELECT id, credits, credits, 'opening', ?1 FROM users ORDER BY id"};
+  opening.bind(1, now.time_since_epoch().count()).run();
   tx.commit();
   c.exec("PRAGMA wal_checkpoint(TRUNCATE)");
   c.exec("ANALYZE");

@@ -52,7 +52,11 @@ struct small_db {
     auto& c = db.connection();
     sql::statement st{c, "INSERT INTO users (name, email, credits, leave_quota) VALUES (?1, ?2, ?3, ?4)"};
     st.bind(1, "User").bind(2, "u" + std::to_string(n++) + "@x").bind(3, credits).bind(4, leave_quota).run();
-    return c.last_insert_id();
+    auto id = c.last_insert_id();
+    sql::statement open{c, "INSERT INTO credit_ledger (user_id, delta, balance_after, reason, created_at) "
+                           "VALUES (?1, ?2, ?2, 'opening', 0)"};
+    open.bind(1, id).bind(2, credits).run();
+    return id;
   }
 
   id_type add_session(instant starts, int capacity) {
@@ -64,6 +68,12 @@ struct small_db {
       .bind(3, capacity)
       .run();
     return c.last_insert_id();
+  }
+
+  /// Users whose credits differ from the sum of their ledger deltas (SPEC §5.11): 0 when it holds.
+  int ledger_violations() {
+    return scalar("SELECT count(*) FROM users u WHERE u.credits != "
+                  "(SELECT coalesce(sum(delta), 0) FROM credit_ledger l WHERE l.user_id = u.id)");
   }
 
   int scalar(const std::string& sql) {

@@ -26,6 +26,45 @@ TEST_CASE("migrations set user_version and are idempotent") {
   CHECK(st.text(0) == "wal");
 }
 
+TEST_CASE("migration 2 keeps a version-1 database's data and opens the ledger") {
+  booking::test::temp_dir dir;
+  auto path = dir.file("v1.db");
+  {
+    sql::connection c{path, 1000};
+    migrate(c, 1);
+    c.exec("INSERT INTO users (id, name, email, credits, leave_quota) VALUES (1, 'A', 'a@x', 3, 1), "
+           "(2, 'B', 'b@x', 0, 0);"
+           "INSERT INTO api_tokens (token_hash, user_id, role, revoked) VALUES ('h1', 1, 'member', 0);"
+           "INSERT INTO locations (id, name, address) VALUES (1, 'L', 'A');"
+           "INSERT INTO sessions (id, location_id, title, coach, starts_at, ends_at, capacity) "
+           "VALUES (1, 1, 'T', 'C', 100, 200, 5);"
+           "INSERT INTO bookings (user_id, session_id, status, credit_refunded, created_at, updated_at) "
+           "VALUES (1, 1, 'cancelled', 1, 10, 20), (1, 1, 'booked', 0, 30, 30);");
+  }
+  store s{store_options{path, 1000}};
+  auto scalar = [&](const char* q) {
+    sql::statement st{s.connection(), q};
+    sql::scoped_reset r{st};
+    return st.step() ? st.int32(0) : -1;
+  };
+  CHECK(scalar("PRAGMA user_version") == schema_version());
+  CHECK(scalar("SELECT count(*) FROM bookings") == 2);
+  CHECK(scalar("SELECT count(*) FROM bookings WHERE cancelled_by = 'member'") == 1);
+  CHECK(scalar("SELECT count(*) FROM bookings WHERE via_waitlist = 0") == 2);
+  CHECK(scalar("SELECT active FROM users WHERE id = 1") == 1);
+  CHECK(scalar("SELECT status = 'scheduled' AND waitlist_capacity = 10 FROM sessions WHERE id = 1") == 1);
+  CHECK(scalar("SELECT count(*) FROM credit_ledger WHERE reason = 'opening'") == 2);
+  CHECK(scalar("SELECT count(*) FROM users u WHERE credits != "
+               "(SELECT sum(delta) FROM credit_ledger l WHERE l.user_id = u.id)") == 0);
+  auto tok = s.find_token("h1");
+  REQUIRE(tok);
+  CHECK(tok->user_id == 1);
+  CHECK(scalar("SELECT id > 0 AND created_at > 0 FROM api_tokens WHERE token_hash = 'h1'") == 1);
+  s.connection().exec("INSERT INTO audit_events (created_at, action, target_type) VALUES (1, 'x', 'y')");
+  CHECK_THROWS_AS(s.connection().exec("DELETE FROM audit_events"), sql::error);
+  CHECK_THROWS_AS(s.connection().exec("UPDATE audit_events SET action = 'z'"), sql::error);
+}
+
 TEST_CASE("a newer schema is refused") {
   small_db t;
   t.db.connection().exec("PRAGMA user_version = 999");
@@ -73,6 +112,11 @@ TEST_CASE("book, cancel and leave apply their effects") {
   auto r4 = t.db.book(u, s1, now);
   REQUIRE(r4.error == error_code::none);
   CHECK(t.db.leave(u, r4.b->id, "", now).error == error_code::insufficient_leave_quota);
+  // Every credit change wrote one ledger row: 4 bookings, 2 refunds (cancel in the window, leave).
+  CHECK(t.scalar("SELECT count(*) FROM credit_ledger WHERE reason = 'booking'") == 4);
+  CHECK(t.scalar("SELECT count(*) FROM credit_ledger WHERE reason = 'refund'") == 2);
+  CHECK(t.ledger_violations() == 0);
+  CHECK(t.scalar("SELECT count(*) FROM bookings WHERE status = 'cancelled' AND cancelled_by = 'member'") == 2);
 }
 
 TEST_CASE("foreign and missing bookings look the same; nothing changes") {
@@ -137,7 +181,7 @@ TEST_CASE("sessions_at counts seats left") {
 TEST_CASE("tokens are found by their SHA-256, revoked ones are not") {
   small_db t;
   auto u = t.add_user(1, 1);
-  sql::statement st{t.db.connection(), "INSERT INTO api_tokens VALUES (?1, ?2, ?3, ?4)"};
+  sql::statement st{t.db.connection(), "INSERT INTO api_tokens (token_hash, user_id, role, revoked) VALUES (?1, ?2, ?3, ?4)"};
   st.bind(1, sha256_hex("secret-a")).bind(2, u).bind(3, "admin").bind(4, 0).run();
   st.bind(1, sha256_hex("secret-b")).bind(2, u).bind(3, "member").bind(4, 1).run();
   auto a = t.db.find_token(sha256_hex("secret-a"));
@@ -207,7 +251,7 @@ TEST_CASE("page queries use indexes") {
   auto p3 = plan("SELECT id FROM sessions s WHERE s.location_id = 1 AND s.starts_at >= 0 AND s.starts_at < 9");
   CHECK(p3.find("sessions_by_location_start") != std::string::npos);
   auto p4 = plan("SELECT user_id FROM api_tokens WHERE token_hash = 'x' AND revoked = 0");
-  CHECK(p4.find("PRIMARY KEY") != std::string::npos);
+  CHECK(p4.find("USING INDEX sqlite_autoindex_api_tokens") != std::string::npos);
 }
 
 TEST_CASE("many threads race for the last seats through separate connections") {
