@@ -1,5 +1,6 @@
 #include "model/store.hpp"
 
+#include "model/ledger.hpp"
 #include "model/migrations.hpp"
 #include "model/rules.hpp"
 
@@ -70,14 +71,12 @@ struct store::statements {
       find_idem(c, "SELECT request_hash, status, body FROM idempotency_keys WHERE user_id = ?1 AND key = ?2"),
       insert_idem(c, "INSERT INTO idempotency_keys (user_id, key, request_hash, status, body, created_at) "
                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
-      purge_idem(c, "DELETE FROM idempotency_keys WHERE created_at < ?1"),
-      ledger(c, "INSERT INTO credit_ledger (user_id, delta, balance_after, reason, booking_id, actor_user_id, "
-                "created_at) SELECT id, ?2, credits, ?3, ?4, ?5, ?6 FROM users WHERE id = ?1") {
+      purge_idem(c, "DELETE FROM idempotency_keys WHERE created_at < ?1")) {
   }
 
   sql::statement find_token, find_user, user_bookings, booking_by_id, locations, find_location, sessions_at,
     find_session, holds_booked, booked_count, insert_booking, take_credit, give_credit, take_leave,
-    set_cancelled, set_leave, find_idem, insert_idem, purge_idem, ledger;
+    set_cancelled, set_leave, find_idem, insert_idem, purge_idem;
 };
 
 store::store(const store_options& opts)
@@ -208,7 +207,7 @@ write_result store::apply(id_type user_id, const write_command& cmd, instant now
     st_->take_credit.bind(1, user_id).run();
     if (conn_->changes() != 1)
       throw sql::error("credit invariant violated", 1);
-    record_credit_change(user_id, -1, "booking", id, user_id, now);
+    record_credit_change(*conn_, user_id, -1, "booking", id, user_id, now);
     res.b = booking_by_id(id);
     return res;
   }
@@ -228,7 +227,7 @@ write_result store::apply(id_type user_id, const write_command& cmd, instant now
     st_->set_cancelled.bind(1, cmd.target).bind(2, d.refund ? 1 : 0).bind(3, secs).run();
     if (d.refund) {
       st_->give_credit.bind(1, user_id).run();
-      record_credit_change(user_id, 1, "refund", cmd.target, user_id, now);
+      record_credit_change(*conn_, user_id, 1, "refund", cmd.target, user_id, now);
     }
   } else {
     res.error = check_leave(f, now);
@@ -244,7 +243,7 @@ write_result store::apply(id_type user_id, const write_command& cmd, instant now
     st_->take_leave.bind(1, user_id).run();
     if (conn_->changes() != 1)
       throw sql::error("leave quota invariant violated", 1);
-    record_credit_change(user_id, 1, "refund", cmd.target, user_id, now);
+    record_credit_change(*conn_, user_id, 1, "refund", cmd.target, user_id, now);
   }
   res.b = booking_by_id(cmd.target);
   return res;
@@ -298,23 +297,6 @@ write_result store::leave(id_type user_id, id_type booking_id, const std::string
   return write(user_id, write_command{write_kind::leave, booking_id, reason}, now, std::chrono::hours{12}, nullptr,
                {})
     .result;
-}
-
-void store::record_credit_change(id_type user_id, int delta, const char* reason, std::optional<id_type> booking_id,
-                                 std::optional<id_type> actor, instant now) {
-  auto& st = st_->ledger;
-  st.bind(1, user_id).bind(2, delta).bind(3, std::string_view{reason});
-  if (booking_id)
-    st.bind(4, *booking_id);
-  else
-    st.bind_null(4);
-  if (actor)
-    st.bind(5, *actor);
-  else
-    st.bind_null(5);
-  st.bind(6, now.time_since_epoch().count()).run();
-  if (conn_->changes() != 1)
-    throw sql::error("ledger row not written", 1);
 }
 
 int store::purge_idempotency(instant cutoff) {

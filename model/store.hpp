@@ -89,10 +89,6 @@ private:
   struct statements;
   write_result apply(id_type user_id, const write_command& cmd, instant now, std::chrono::seconds window);
   std::optional<booking> booking_by_id(id_type id);
-  /// Appends the `credit_ledger` row of a credit change just applied to `users.credits` (same
-  /// transaction): balance_after is read back from the user row, so credits = sum(delta) holds.
-  void record_credit_change(id_type user_id, int delta, const char* reason, std::optional<id_type> booking_id,
-                            std::optional<id_type> actor, instant now);
 
   std::unique_ptr<sql::connection> conn_;
   std::unique_ptr<statements> st_;
