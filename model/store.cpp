@@ -71,7 +71,7 @@ struct store::statements {
       find_idem(c, "SELECT request_hash, status, body FROM idempotency_keys WHERE user_id = ?1 AND key = ?2"),
       insert_idem(c, "INSERT INTO idempotency_keys (user_id, key, request_hash, status, body, created_at) "
                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
-      purge_idem(c, "DELETE FROM idempotency_keys WHERE created_at < ?1")) {
+      purge_idem(c, "DELETE FROM idempotency_keys WHERE created_at < ?1") {
   }
 
   sql::statement find_token, find_user, user_bookings, booking_by_id, locations, find_location, sessions_at,
