@@ -22,6 +22,7 @@ struct cache_context {
   std::chrono::seconds idle{300};
   std::size_t max_users = 200000; // per directory shard
   std::chrono::seconds location_ttl{60};
+  std::chrono::seconds waitlist_cutoff{std::chrono::hours{14}}; // pages show `expired` entries from it on
 };
 
 } // namespace booking

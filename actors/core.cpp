@@ -21,6 +21,7 @@ core::core(caf::actor_system& sys, const core_options& opts, metrics& m)
   ctx_->max_users = std::max<std::size_t>(1, (opts.cache_max_users + shards - 1) / shards);
   ctx_->location_ttl = opts.location_ttl;
   ctx_->tracing = opts.tracing;
+  ctx_->waitlist_cutoff = opts.waitlist_cutoff;
   std::shared_ptr<const cache_context> cctx = ctx_;
   for (std::size_t i = 0; i < shards; ++i)
     directories_.push_back(sys.spawn(user_directory, cctx));

@@ -27,6 +27,7 @@ struct core_options {
   std::size_t directory_shards = defaults::directory_shards;
   std::chrono::seconds location_ttl = defaults::location_ttl;
   std::string timezone = "Asia/Taipei";
+  std::chrono::seconds waitlist_cutoff{std::chrono::hours{14}};
   tracer* tracing = nullptr; // owned by the caller; null: no spans
 };
 

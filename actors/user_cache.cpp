@@ -163,7 +163,8 @@ body_ptr user_cache_state::body_for(const page_query& q, const std::shared_ptr<c
       if (b.language == q.language && b.range == q.range && b.locations == q.locations && now < b.valid_until)
         return b.body;
   static const std::vector<location> no_locations;
-  auto page = render_page(*from, q.range, q.locations ? *q.locations : no_locations, *ctx->tz, q.language, now);
+  auto page = render_page(*from, q.range, q.locations ? *q.locations : no_locations, *ctx->tz, q.language, now,
+                          ctx->waitlist_cutoff);
   auto body = std::make_shared<const std::string>(std::move(page.body));
   if (cacheable) {
     if (bodies.size() >= defaults::rendered_per_user)

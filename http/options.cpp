@@ -21,6 +21,8 @@ server_config::server_config() {
     .add(cache_idle_seconds, "cache-idle-seconds", "idle user actors stop after this long")
     .add(cache_max_users, "cache-max-users", "at most this many user actors live at once")
     .add(cancel_window_hours, "cancel-window-hours", "cancels this long before the start refund the credit")
+    .add(waitlist_cutoff_hours, "waitlist-cutoff-hours",
+         "waitlist joins and promotions stop this long before the start")
     .add(invalidation_workers, "invalidation-workers", "actors in the invalidation pool")
     .add(invalidation_queue, "invalidation-queue", "queued invalidations before the fallback path")
     .add(store_threads, "store-threads", "threads (one SQLite connection each) for store loads")
@@ -51,6 +53,7 @@ core_options server_config::core() const {
   o.invalidation_workers = std::max<std::size_t>(1, invalidation_workers);
   o.invalidation_queue = invalidation_queue;
   o.timezone = timezone;
+  o.waitlist_cutoff = std::chrono::hours{static_cast<int>(waitlist_cutoff_hours)};
   return o;
 }
 
@@ -59,7 +62,8 @@ std::string server_config::summary() const {
   s << "db=" << db << " bind=" << bind << " port=" << port << " http_threads=" << http_threads
     << " max_inflight=" << max_inflight << " cache_ttl_seconds=" << cache_ttl_seconds
     << " cache_idle_seconds=" << cache_idle_seconds << " cache_max_users=" << cache_max_users
-    << " cancel_window_hours=" << cancel_window_hours << " invalidation_workers=" << invalidation_workers
+    << " cancel_window_hours=" << cancel_window_hours << " waitlist_cutoff_hours=" << waitlist_cutoff_hours
+    << " invalidation_workers=" << invalidation_workers
     << " invalidation_queue=" << invalidation_queue << " store_threads=" << store_threads
     << " timezone=" << timezone << " trace_sample_rate=" << trace_sample_rate;
   return s.str();

@@ -22,6 +22,7 @@ struct server_config : caf::actor_system_config {
   std::size_t cache_idle_seconds = static_cast<std::size_t>(defaults::cache_idle.count());
   std::size_t cache_max_users = defaults::cache_max_users;
   std::size_t cancel_window_hours = 12;
+  std::size_t waitlist_cutoff_hours = 14;
   std::size_t invalidation_workers = defaults::invalidation_workers;
   std::size_t invalidation_queue = defaults::invalidation_queue;
   std::size_t store_threads = defaults::store_threads;

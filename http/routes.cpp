@@ -347,10 +347,11 @@ void post_write(route_context& ctx, call& c, write_kind kind) {
       return {status_of(r.error), error_body(r.error, l)};
     return {kind == write_kind::book ? 201 : 200, booking_json(*r.b, tz, l, now, true).dump()};
   };
-  auto window = std::chrono::hours{static_cast<int>(ctx.cfg.cancel_window_hours)};
+  write_policy policy{std::chrono::hours{static_cast<int>(ctx.cfg.cancel_window_hours)},
+                      std::chrono::hours{static_cast<int>(ctx.cfg.waitlist_cutoff_hours)}};
   static const char* const operations[] = {"book", "cancel", "leave"};
   auto out = traced_store_call(ctx, c, operations[static_cast<int>(kind)], [&] {
-    return ctx.br.borrow_store()->write(*user, cmd, now, window, idem.request ? &*idem.request : nullptr, respond);
+    return ctx.br.borrow_store()->write(*user, cmd, now, policy, idem.request ? &*idem.request : nullptr, respond);
   });
   if (out.mismatch)
     return send_error(c.res, error_code::idempotency_mismatch, c.language);

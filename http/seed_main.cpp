@@ -72,6 +72,7 @@ int main(int argc, char** argv) {
               << " .. " << s.last_week << "\n"
               << "  bookings:  " << s.bookings << " (" << s.booked << " booked, " << s.cancelled << " cancelled, "
               << s.leave << " leave)\n"
+              << "  waitlist:  " << s.waiting << " waiting entries\n"
               << "  tokens:    " << tokens_out << "\n";
   } catch (const std::exception& e) {
     std::cerr << "booking-seed: " << e.what() << "\n";

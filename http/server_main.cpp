@@ -58,6 +58,10 @@ int main(int argc, char** argv) {
     std::cerr << "booking-server: --db=PATH is required (see --help)\n";
     return 2;
   }
+  if (cfg.waitlist_cutoff_hours > 24 * 366 || cfg.cancel_window_hours > 24 * 366) {
+    std::cerr << "booking-server: --waitlist-cutoff-hours and --cancel-window-hours must be at most 8784\n";
+    return 2;
+  }
   try {
     log("info", "msg=\"starting\" " + cfg.summary());
     store check{cfg.core().store}; // creates and migrates the schema; fails early on a bad path

@@ -28,6 +28,38 @@ const char* to_string(booking_state s) {
   return "upcoming";
 }
 
+const char* to_string(session_status s) {
+  return s == session_status::cancelled ? "cancelled" : "scheduled";
+}
+
+std::optional<session_status> parse_session_status(const std::string& s) {
+  if (s == "scheduled") return session_status::scheduled;
+  if (s == "cancelled") return session_status::cancelled;
+  return std::nullopt;
+}
+
+const char* to_string(waitlist_status s) {
+  switch (s) {
+    case waitlist_status::waiting: return "waiting";
+    case waitlist_status::promoted: return "promoted";
+    case waitlist_status::withdrawn: return "withdrawn";
+    case waitlist_status::skipped: return "skipped";
+    case waitlist_status::cancelled: return "cancelled";
+  }
+  return "waiting";
+}
+
+std::optional<waitlist_status> parse_waitlist_status(const std::string& s) {
+  if (s == "waiting") return waitlist_status::waiting;
+  if (s == "promoted") return waitlist_status::promoted;
+  if (s == "withdrawn") return waitlist_status::withdrawn;
+  if (s == "skipped") return waitlist_status::skipped;
+  if (s == "cancelled") return waitlist_status::cancelled;
+  return std::nullopt;
+}
+
+const char* to_string(waitlist_state s) { return s == waitlist_state::expired ? "expired" : "waiting"; }
+
 const char* to_string(error_code e) {
   switch (e) {
     case error_code::none: return "none";
@@ -41,6 +73,12 @@ const char* to_string(error_code e) {
     case error_code::insufficient_credits: return "insufficient_credits";
     case error_code::insufficient_leave_quota: return "insufficient_leave_quota";
     case error_code::not_cancellable: return "not_cancellable";
+    case error_code::already_waitlisted: return "already_waitlisted";
+    case error_code::session_has_space: return "session_has_space";
+    case error_code::waitlist_full: return "waitlist_full";
+    case error_code::not_withdrawable: return "not_withdrawable";
+    case error_code::capacity_below_booked: return "capacity_below_booked";
+    case error_code::email_taken: return "email_taken";
     case error_code::length_required: return "length_required";
     case error_code::payload_too_large: return "payload_too_large";
     case error_code::idempotency_mismatch: return "idempotency_mismatch";
@@ -71,6 +109,11 @@ const char* state_label(booking_state s, lang l) {
   return "";
 }
 
+const char* waitlist_state_label(waitlist_state s, lang l) {
+  bool en = l == lang::en;
+  return s == waitlist_state::expired ? (en ? "Expired" : "已逾期") : (en ? "Waiting" : "候補中");
+}
+
 const char* error_message(error_code e, lang l) {
   bool en = l == lang::en;
   switch (e) {
@@ -81,10 +124,22 @@ const char* error_message(error_code e, lang l) {
     case error_code::not_found: return en ? "Not found." : "找不到資源。";
     case error_code::session_full: return en ? "This session is full." : "此課程已額滿。";
     case error_code::already_booked: return en ? "You have already booked this session." : "您已預約此課程。";
-    case error_code::session_closed: return en ? "This session has already started." : "此課程已開始。";
+    case error_code::session_closed:
+      return en ? "This session is closed: it has started, was cancelled, or its waitlist has closed."
+                : "此課程已關閉：已開始、已取消，或候補已截止。";
     case error_code::insufficient_credits: return en ? "You have no credits left." : "您的點數不足。";
     case error_code::insufficient_leave_quota: return en ? "You have no leave left." : "您的請假次數已用完。";
     case error_code::not_cancellable: return en ? "This booking cannot be changed any more." : "此預約已無法變更。";
+    case error_code::already_waitlisted:
+      return en ? "You are already on the waitlist for this session." : "您已在此課程的候補名單中。";
+    case error_code::session_has_space:
+      return en ? "This session still has seats: book it instead." : "此課程尚有名額，請直接預約。";
+    case error_code::waitlist_full: return en ? "The waitlist for this session is full." : "此課程的候補名單已滿。";
+    case error_code::not_withdrawable:
+      return en ? "This waitlist entry is no longer waiting." : "此候補已不在等候中，無法取消。";
+    case error_code::capacity_below_booked:
+      return en ? "The capacity cannot be lower than the seats already booked." : "名額不可少於已預約的人數。";
+    case error_code::email_taken: return en ? "This email address is already in use." : "此電子郵件地址已被使用。";
     case error_code::length_required: return en ? "Content-Length is required." : "需要 Content-Length 標頭。";
     case error_code::payload_too_large: return en ? "The request body is too large." : "請求內容過大。";
     case error_code::idempotency_mismatch:

@@ -5,7 +5,7 @@ namespace booking {
 error_code check_book(const book_facts& f, instant now) {
   if (!f.sess)
     return error_code::not_found;
-  if (f.sess->starts_at <= now)
+  if (f.sess->starts_at <= now || f.sess->status == session_status::cancelled)
     return error_code::session_closed;
   if (f.already_booked)
     return error_code::already_booked;
@@ -36,6 +36,41 @@ error_code check_leave(const booking_facts& f, instant now) {
   if (f.leave_quota < 1)
     return error_code::insufficient_leave_quota;
   return error_code::none;
+}
+
+error_code check_join(const join_facts& f, instant now, std::chrono::seconds cutoff) {
+  if (!f.sess)
+    return error_code::not_found;
+  if (f.sess->status == session_status::cancelled || now >= waitlist_cutoff_of(*f.sess, cutoff)
+      || f.sess->starts_at <= now)
+    return error_code::session_closed;
+  if (f.already_booked)
+    return error_code::already_booked;
+  if (f.already_waitlisted)
+    return error_code::already_waitlisted;
+  if (f.booked_count < f.sess->capacity)
+    return error_code::session_has_space;
+  if (f.waiting_count >= f.sess->waitlist_capacity)
+    return error_code::waitlist_full;
+  if (f.credits < 1)
+    return error_code::insufficient_credits;
+  if (!f.active)
+    return error_code::forbidden;
+  return error_code::none;
+}
+
+error_code check_withdraw(const withdraw_facts& f) {
+  if (!f.exists_and_owned)
+    return error_code::not_found;
+  if (f.status != waitlist_status::waiting)
+    return error_code::not_withdrawable;
+  return error_code::none;
+}
+
+waitlist_state waitlist_state_of(const session& s, instant now, std::chrono::seconds cutoff) {
+  return now < waitlist_cutoff_of(s, cutoff) && s.status == session_status::scheduled && s.starts_at > now
+           ? waitlist_state::waiting
+           : waitlist_state::expired;
 }
 
 bool valid_reason(std::string_view s, size_t max_code_points) {

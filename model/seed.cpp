@@ -34,6 +34,54 @@ std::string token_for(std::mt19937_64& rng) {
   return t;
 }
 
+/// A few full sessions with waiting entries (SPEC §6): the fullest sessions starting at least two days
+/// from now (before any sensible waitlist cut-off) are filled to capacity by members not booked there,
+/// then 2-4 more members with credits join each waitlist, an hour apart, in a deterministic order.
+void seed_waitlists(sql::connection& c, int members, instant now, seed_summary& sum) {
+  constexpr int sessions_with_waitlist = 5;
+  sql::statement pick{c, "SELECT s.id, s.capacity, (SELECT count(*) FROM bookings b WHERE b.session_id = s.id "
+                         "AND b.status = 'booked') AS taken FROM sessions s WHERE s.starts_at >= ?1 "
+                         "ORDER BY taken * 1.0 / s.capacity DESC, s.starts_at, s.id LIMIT ?2"};
+  pick.bind(1, (now + std::chrono::hours{48}).time_since_epoch().count()).bind(2, sessions_with_waitlist);
+  struct target {
+    id_type id;
+    int capacity, taken;
+  };
+  std::vector<target> targets;
+  while (pick.step())
+    targets.push_back(target{pick.int64(0), pick.int32(1), pick.int32(2)});
+  sql::statement candidates{c, "SELECT u.id FROM users u WHERE u.id <= ?1 AND u.credits >= 1 AND NOT EXISTS "
+                               "(SELECT 1 FROM bookings b WHERE b.user_id = u.id AND b.session_id = ?2 AND "
+                               "b.status = 'booked') ORDER BY (u.id * 2654435761 + ?2 * 40503) % 1000003, u.id "
+                               "LIMIT ?3"};
+  sql::statement book{c, "INSERT INTO bookings (user_id, session_id, status, credit_refunded, created_at, "
+                          "updated_at) VALUES (?1, ?2, 'booked', 0, ?3, ?3)"};
+  sql::statement wait{c, "INSERT INTO waitlist_entries (session_id, user_id, status, joined_at, updated_at) "
+                         "VALUES (?1, ?2, 'waiting', ?3, ?3)"};
+  int k = 0;
+  for (const auto& t : targets) {
+    int open = std::max(0, t.capacity - t.taken), waiters = 2 + k++ % 3;
+    std::vector<id_type> ids;
+    candidates.bind(1, members).bind(2, t.id).bind(3, open + waiters);
+    while (candidates.step())
+      ids.push_back(candidates.int64(0));
+    candidates.reset();
+    if (static_cast<int>(ids.size()) < open + waiters)
+      continue; // too few members to fill it and queue behind
+    auto booked_at = (now - std::chrono::hours{30}).time_since_epoch().count();
+    for (int i = 0; i < open; ++i) {
+      book.bind(1, ids[static_cast<size_t>(i)]).bind(2, t.id).bind(3, booked_at).run();
+      ++sum.bookings;
+      ++sum.booked;
+    }
+    for (int i = 0; i < waiters; ++i) {
+      auto joined = now - std::chrono::hours{waiters - i};
+      wait.bind(1, t.id).bind(2, ids[static_cast<size_t>(open + i)]).bind(3, joined.time_since_epoch().count()).run();
+      ++sum.waiting;
+    }
+  }
+}
+
 } // namespace
 
 seed_summary seed_database(const seed_options& o, std::ostream& tokens) {
@@ -171,10 +219,13 @@ seed_summary seed_database(const seed_options& o, std::ostream& tokens) {
       }
     }
   }
-  for (auto& wk : by_week)
-    for (auto& ss : wk)
-      if (ss.booked >= ss.capacity)
-        ++sum.full_sessions;
+  if (o.users >= 10)
+    seed_waitlists(c, o.users, now, sum);
+  {
+    sql::statement full{c, "SELECT count(*) FROM sessions s WHERE capacity <= (SELECT count(*) FROM bookings b "
+                           "WHERE b.session_id = s.id AND b.status = 'booked')"};
+    sum.full_sessions = full.step() ? full.int32(0) : 0;
+  }
   // Every user's credits open the ledger (credits = sum of deltas from here on).
   sql::statement opening{c, "INSERT INTO credit_ledger (user_id, delta, balance_after, reason, created_at) "
                             "SELECT id, credits, credits, 'opening', ?1 FROM users ORDER BY id"};

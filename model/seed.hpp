@@ -29,6 +29,7 @@ struct seed_summary {
   int booked = 0;
   int cancelled = 0;
   int leave = 0;
+  int waiting = 0; // waitlist entries, all on full future sessions
   std::string first_week; // Monday of the first seeded week
   std::string last_week;
 };

@@ -1,5 +1,7 @@
 #include "model/store.hpp"
 
+#include <algorithm>
+
 #include "model/ledger.hpp"
 #include "model/migrations.hpp"
 #include "model/rules.hpp"
@@ -8,9 +10,34 @@ namespace booking {
 
 namespace {
 
+instant at(std::int64_t secs) { return instant{std::chrono::seconds{secs}}; }
+
+// Session columns in this order follow every row prefix that names them (see read_session_at).
+#define BOOKING_SESSION_COLUMNS "s.location_id, s.title, s.coach, s.starts_at, s.ends_at, s.capacity, s.status, " \
+                                "s.waitlist_capacity"
+
 constexpr const char* booking_columns =
   "b.id, b.user_id, b.session_id, b.status, b.leave_reason, b.credit_refunded, b.created_at, b.updated_at, "
-  "s.location_id, s.title, s.coach, s.starts_at, s.ends_at, s.capacity";
+  "b.cancelled_by, b.via_waitlist, " BOOKING_SESSION_COLUMNS;
+
+// `position` is live: 1 + the waiting entries of the session ahead in (joined_at, id) order.
+constexpr const char* entry_columns =
+  "w.id, w.session_id, w.user_id, w.status, w.joined_at, w.updated_at, w.booking_id, w.skip_reason, "
+  "CASE WHEN w.status = 'waiting' THEN 1 + (SELECT count(*) FROM waitlist_entries o WHERE o.session_id = "
+  "w.session_id AND o.status = 'waiting' AND (o.joined_at < w.joined_at OR (o.joined_at = w.joined_at AND "
+  "o.id < w.id))) ELSE 0 END, " BOOKING_SESSION_COLUMNS;
+
+/// Reads the session columns starting at `col` into `s` (its id is set by the caller).
+void read_session_at(const sql::statement& st, int col, session& s) {
+  s.location_id = st.int64(col);
+  s.title = st.text(col + 1);
+  s.coach = st.text(col + 2);
+  s.starts_at = at(st.int64(col + 3));
+  s.ends_at = at(st.int64(col + 4));
+  s.capacity = st.int32(col + 5);
+  s.status = parse_session_status(st.text(col + 6)).value_or(session_status::scheduled);
+  s.waitlist_capacity = st.int32(col + 7);
+}
 
 booking read_booking(const sql::statement& st) {
   booking b;
@@ -20,20 +47,34 @@ booking read_booking(const sql::statement& st) {
   b.status = parse_status(st.text(3)).value_or(booking_status::booked);
   b.leave_reason = st.text(4);
   b.credit_refunded = st.int64(5) != 0;
-  b.created_at = instant{std::chrono::seconds{st.int64(6)}};
-  b.updated_at = instant{std::chrono::seconds{st.int64(7)}};
+  b.created_at = at(st.int64(6));
+  b.updated_at = at(st.int64(7));
+  b.cancelled_by = st.is_null(8) ? std::string{} : st.text(8);
+  b.via_waitlist = st.int64(9) != 0;
   b.sess.id = b.session_id;
-  b.sess.location_id = st.int64(8);
-  b.sess.title = st.text(9);
-  b.sess.coach = st.text(10);
-  b.sess.starts_at = instant{std::chrono::seconds{st.int64(11)}};
-  b.sess.ends_at = instant{std::chrono::seconds{st.int64(12)}};
-  b.sess.capacity = st.int32(13);
+  read_session_at(st, 10, b.sess);
   return b;
 }
 
-std::string q(const char* head, const char* tail) {
-  return std::string(head) + booking_columns + tail;
+waitlist_entry read_entry(const sql::statement& st) {
+  waitlist_entry e;
+  e.id = st.int64(0);
+  e.session_id = st.int64(1);
+  e.user_id = st.int64(2);
+  e.status = parse_waitlist_status(st.text(3)).value_or(waitlist_status::waiting);
+  e.joined_at = at(st.int64(4));
+  e.updated_at = at(st.int64(5));
+  if (!st.is_null(6))
+    e.booking_id = st.int64(6);
+  e.skip_reason = st.is_null(7) ? std::string{} : st.text(7);
+  e.position = st.int32(8);
+  e.sess.id = e.session_id;
+  read_session_at(st, 9, e.sess);
+  return e;
+}
+
+std::string q(const char* head, const char* columns, const char* tail) {
+  return std::string(head) + columns + tail;
 }
 
 } // namespace
@@ -41,20 +82,28 @@ std::string q(const char* head, const char* tail) {
 struct store::statements {
   explicit statements(sql::connection& c)
     : find_token(c, "SELECT user_id, role FROM api_tokens WHERE token_hash = ?1 AND revoked = 0"),
-      find_user(c, "SELECT id, name, email, credits, leave_quota FROM users WHERE id = ?1"),
-      user_bookings(c, q("SELECT ", " FROM bookings b JOIN sessions s ON s.id = b.session_id "
-                                    "WHERE b.user_id = ?1 ORDER BY s.starts_at, b.id")
+      find_user(c, "SELECT id, name, email, credits, leave_quota, active FROM users WHERE id = ?1"),
+      user_bookings(c, q("SELECT ", booking_columns, " FROM bookings b JOIN sessions s ON s.id = b.session_id "
+                                                     "WHERE b.user_id = ?1 ORDER BY s.starts_at, b.id")
                          .c_str()),
-      booking_by_id(c, q("SELECT ", " FROM bookings b JOIN sessions s ON s.id = b.session_id WHERE b.id = ?1")
+      booking_by_id(c, q("SELECT ", booking_columns,
+                         " FROM bookings b JOIN sessions s ON s.id = b.session_id WHERE b.id = ?1")
                          .c_str()),
+      user_waiting(c, q("SELECT ", entry_columns, " FROM waitlist_entries w JOIN sessions s ON s.id = w.session_id "
+                                                  "WHERE w.user_id = ?1 AND w.status = 'waiting' "
+                                                  "ORDER BY s.starts_at, w.id")
+                        .c_str()),
+      entry_by_id(c, q("SELECT ", entry_columns,
+                       " FROM waitlist_entries w JOIN sessions s ON s.id = w.session_id WHERE w.id = ?1")
+                       .c_str()),
       locations(c, "SELECT id, name, address FROM locations ORDER BY id"),
       find_location(c, "SELECT id, name, address FROM locations WHERE id = ?1"),
-      sessions_at(c, "SELECT s.id, s.location_id, s.title, s.coach, s.starts_at, s.ends_at, s.capacity, "
-                     "(SELECT count(*) FROM bookings b WHERE b.session_id = s.id AND b.status = 'booked') "
+      sessions_at(c, "SELECT s.id, " BOOKING_SESSION_COLUMNS ", "
+                     "(SELECT count(*) FROM bookings b WHERE b.session_id = s.id AND b.status = 'booked'), "
+                     "(SELECT count(*) FROM waitlist_entries w WHERE w.session_id = s.id AND w.status = 'waiting') "
                      "FROM sessions s WHERE s.location_id = ?1 AND s.starts_at >= ?2 AND s.starts_at < ?3 "
                      "ORDER BY s.starts_at, s.id"),
-      find_session(c, "SELECT id, location_id, title, coach, starts_at, ends_at, capacity FROM sessions "
-                      "WHERE id = ?1"),
+      find_session(c, "SELECT s.id, " BOOKING_SESSION_COLUMNS " FROM sessions s WHERE s.id = ?1"),
       holds_booked(c, "SELECT 1 FROM bookings WHERE user_id = ?1 AND session_id = ?2 AND status = 'booked'"),
       booked_count(c, "SELECT count(*) FROM bookings WHERE session_id = ?1 AND status = 'booked'"),
       insert_booking(c, "INSERT INTO bookings (user_id, session_id, status, credit_refunded, created_at, "
@@ -68,15 +117,22 @@ struct store::statements {
                        "WHERE id = ?1 AND status = 'booked'"),
       set_leave(c, "UPDATE bookings SET status = 'leave', credit_refunded = 1, leave_reason = ?2, updated_at = ?3 "
                    "WHERE id = ?1 AND status = 'booked'"),
+      holds_waiting(c, "SELECT 1 FROM waitlist_entries WHERE user_id = ?1 AND session_id = ?2 AND status = 'waiting'"),
+      waiting_count(c, "SELECT count(*) FROM waitlist_entries WHERE session_id = ?1 AND status = 'waiting'"),
+      insert_entry(c, "INSERT INTO waitlist_entries (session_id, user_id, status, joined_at, updated_at) "
+                      "VALUES (?1, ?2, 'waiting', ?3, ?3)"),
+      set_withdrawn(c, "UPDATE waitlist_entries SET status = 'withdrawn', updated_at = ?2 "
+                       "WHERE id = ?1 AND status = 'waiting'"),
       find_idem(c, "SELECT request_hash, status, body FROM idempotency_keys WHERE user_id = ?1 AND key = ?2"),
       insert_idem(c, "INSERT INTO idempotency_keys (user_id, key, request_hash, status, body, created_at) "
                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
       purge_idem(c, "DELETE FROM idempotency_keys WHERE created_at < ?1") {
   }
 
-  sql::statement find_token, find_user, user_bookings, booking_by_id, locations, find_location, sessions_at,
-    find_session, holds_booked, booked_count, insert_booking, take_credit, give_credit, take_leave,
-    set_cancelled, set_leave, find_idem, insert_idem, purge_idem;
+  sql::statement find_token, find_user, user_bookings, booking_by_id, user_waiting, entry_by_id, locations,
+    find_location, sessions_at, find_session, holds_booked, booked_count, insert_booking, take_credit, give_credit,
+    take_leave, set_cancelled, set_leave, holds_waiting, waiting_count, insert_entry, set_withdrawn, find_idem,
+    insert_idem, purge_idem;
 };
 
 store::store(const store_options& opts)
@@ -104,7 +160,7 @@ std::optional<user> store::find_user(id_type id) {
   st.bind(1, id);
   if (!st.step())
     return std::nullopt;
-  return user{st.int64(0), st.text(1), st.text(2), st.int32(3), st.int32(4)};
+  return user{st.int64(0), st.text(1), st.text(2), st.int32(3), st.int32(4), st.int64(5) != 0};
 }
 
 std::optional<user_snapshot> store::load_user(id_type id) {
@@ -120,6 +176,12 @@ std::optional<user_snapshot> store::load_user(id_type id) {
   while (st.step())
     snap.bookings.push_back(read_booking(st));
   snap.bookings.shrink_to_fit(); // cached for a long time: no growth slack
+  auto& wt = st_->user_waiting;
+  sql::scoped_reset rw{wt};
+  wt.bind(1, id);
+  while (wt.step())
+    snap.waiting.push_back(read_entry(wt));
+  snap.waiting.shrink_to_fit();
   tx.commit();
   return snap;
 }
@@ -149,17 +211,34 @@ std::vector<session_view> store::sessions_at(id_type location_id, instant from, 
   st.bind(1, location_id).bind(2, from.time_since_epoch().count()).bind(3, to.time_since_epoch().count());
   while (st.step()) {
     session_view v;
-    v.s = session{st.int64(0),
-                  st.int64(1),
-                  st.text(2),
-                  st.text(3),
-                  instant{std::chrono::seconds{st.int64(4)}},
-                  instant{std::chrono::seconds{st.int64(5)}},
-                  st.int32(6)};
-    v.seats_left = std::max(0, v.s.capacity - st.int32(7));
+    v.s.id = st.int64(0);
+    read_session_at(st, 1, v.s);
+    v.seats_left = v.s.status == session_status::cancelled ? 0 : std::max(0, v.s.capacity - st.int32(9));
+    v.waitlist_length = st.int32(10);
     out.push_back(std::move(v));
   }
   return out;
+}
+
+std::optional<waitlist_entry> store::find_entry(id_type id) {
+  auto& st = st_->entry_by_id;
+  sql::scoped_reset r{st};
+  st.bind(1, id);
+  if (!st.step())
+    return std::nullopt;
+  return read_entry(st);
+}
+
+std::optional<session> store::session_by_id(id_type id) {
+  auto& st = st_->find_session;
+  sql::scoped_reset r{st};
+  st.bind(1, id);
+  if (!st.step())
+    return std::nullopt;
+  session s;
+  s.id = st.int64(0);
+  read_session_at(st, 1, s);
+  return s;
 }
 
 std::optional<booking> store::booking_by_id(id_type id) {
@@ -171,21 +250,17 @@ std::optional<booking> store::booking_by_id(id_type id) {
   return read_booking(st);
 }
 
-write_result store::apply(id_type user_id, const write_command& cmd, instant now, std::chrono::seconds window) {
+write_result store::apply(id_type user_id, const write_command& cmd, instant now, const write_policy& policy) {
   auto secs = now.time_since_epoch().count();
   write_result res;
   auto u = find_user(user_id);
+  if (cmd.kind == write_kind::join_waitlist)
+    return apply_join(u, cmd.target, now, policy);
+  if (cmd.kind == write_kind::withdraw)
+    return apply_withdraw(u, cmd.target, now);
   if (cmd.kind == write_kind::book) {
     book_facts f;
-    {
-      auto& st = st_->find_session;
-      sql::scoped_reset r{st};
-      st.bind(1, cmd.target);
-      if (st.step())
-        f.sess = session{st.int64(0), st.int64(1), st.text(2), st.text(3),
-                         instant{std::chrono::seconds{st.int64(4)}}, instant{std::chrono::seconds{st.int64(5)}},
-                         st.int32(6)};
-    }
+    f.sess = session_by_id(cmd.target);
     if (f.sess) {
       auto& hb = st_->holds_booked;
       sql::scoped_reset r1{hb};
@@ -220,7 +295,7 @@ write_result store::apply(id_type user_id, const write_command& cmd, instant now
     f.leave_quota = u->leave_quota;
   }
   if (cmd.kind == write_kind::cancel) {
-    auto d = check_cancel(f, now, window);
+    auto d = check_cancel(f, now, policy.cancel_window);
     res.error = d.error;
     if (res.error != error_code::none)
       return res;
@@ -245,11 +320,83 @@ write_result store::apply(id_type user_id, const write_command& cmd, instant now
       throw sql::error("leave quota invariant violated", 1);
     record_credit_change(*conn_, user_id, 1, "refund", cmd.target, user_id, now);
   }
+  promote_after(res, user_id, b->session_id, now, policy); // the freed seat, in the same transaction
   res.b = booking_by_id(cmd.target);
   return res;
 }
 
-write_outcome store::write(id_type user_id, const write_command& cmd, instant now, std::chrono::seconds window,
+void store::promote_after(write_result& res, id_type writer, id_type session_id, instant now,
+                          const write_policy& policy) {
+  auto before = waiting_users(*conn_, session_id);
+  if (before.empty())
+    return;
+  res.promotion = promote_waitlist(*conn_, session_id, now, policy.waitlist_cutoff);
+  if (res.promotion.promoted + res.promotion.skipped == 0)
+    return;
+  // Promoted and skipped members lost their entry, the rest moved up: every one of them sees a change.
+  for (auto id : before)
+    if (id != writer)
+      res.affected_users.push_back(id);
+}
+
+write_result store::apply_join(const std::optional<user>& u, id_type session_id, instant now,
+                               const write_policy& policy) {
+  write_result res;
+  join_facts f;
+  if (u)
+    f.sess = session_by_id(session_id);
+  if (f.sess) {
+    auto& hb = st_->holds_booked;
+    sql::scoped_reset r1{hb};
+    hb.bind(1, u->id).bind(2, session_id);
+    f.already_booked = hb.step();
+    auto& hw = st_->holds_waiting;
+    sql::scoped_reset r2{hw};
+    hw.bind(1, u->id).bind(2, session_id);
+    f.already_waitlisted = hw.step();
+    auto& bc = st_->booked_count;
+    sql::scoped_reset r3{bc};
+    bc.bind(1, session_id);
+    f.booked_count = bc.step() ? bc.int32(0) : 0;
+    auto& wc = st_->waiting_count;
+    sql::scoped_reset r4{wc};
+    wc.bind(1, session_id);
+    f.waiting_count = wc.step() ? wc.int32(0) : 0;
+    f.credits = u->credits;
+    f.active = u->active;
+  }
+  res.error = check_join(f, now, policy.waitlist_cutoff);
+  if (res.error != error_code::none)
+    return res;
+  st_->insert_entry.bind(1, session_id).bind(2, u->id).bind(3, now.time_since_epoch().count()).run();
+  res.entry = find_entry(conn_->last_insert_id()); // last in line: nobody else's position moves
+  return res;
+}
+
+write_result store::apply_withdraw(const std::optional<user>& u, id_type entry_id, instant now) {
+  write_result res;
+  withdraw_facts f;
+  auto e = find_entry(entry_id);
+  if (e && u && e->user_id == u->id) {
+    f.exists_and_owned = true;
+    f.status = e->status;
+  }
+  res.error = check_withdraw(f);
+  if (res.error != error_code::none)
+    return res;
+  auto before = waiting_users(*conn_, e->session_id);
+  st_->set_withdrawn.bind(1, entry_id).bind(2, now.time_since_epoch().count()).run();
+  if (conn_->changes() != 1)
+    throw sql::error("waitlist entry changed under withdraw", 1);
+  // Everyone behind moves up one place. (Over-inclusive for those ahead: an invalidation too many is harmless.)
+  for (auto id : before)
+    if (id != u->id)
+      res.affected_users.push_back(id);
+  res.entry = find_entry(entry_id);
+  return res;
+}
+
+write_outcome store::write(id_type user_id, const write_command& cmd, instant now, const write_policy& policy,
                            const idempotency_request* idem,
                            const std::function<stored_response(const write_result&)>& respond) {
   write_outcome out;
@@ -269,7 +416,7 @@ write_outcome store::write(id_type user_id, const write_command& cmd, instant no
       return out; // nothing changed: the transaction rolls back
     }
   }
-  out.result = apply(user_id, cmd, now, window);
+  out.result = apply(user_id, cmd, now, policy);
   if (respond)
     out.response = respond(out.result);
   if (idem && out.response.status < 500)
@@ -285,18 +432,32 @@ write_outcome store::write(id_type user_id, const write_command& cmd, instant no
 }
 
 write_result store::book(id_type user_id, id_type session_id, instant now) {
-  return write(user_id, write_command{write_kind::book, session_id, {}}, now, std::chrono::hours{12}, nullptr, {})
+  return write(user_id, write_command{write_kind::book, session_id, {}}, now, write_policy{}, nullptr, {}).result;
+}
+
+write_result store::cancel(id_type user_id, id_type booking_id, instant now, std::chrono::seconds window,
+                           std::chrono::seconds waitlist_cutoff) {
+  return write(user_id, write_command{write_kind::cancel, booking_id, {}}, now, write_policy{window, waitlist_cutoff},
+               nullptr, {})
     .result;
 }
 
-write_result store::cancel(id_type user_id, id_type booking_id, instant now, std::chrono::seconds window) {
-  return write(user_id, write_command{write_kind::cancel, booking_id, {}}, now, window, nullptr, {}).result;
+write_result store::leave(id_type user_id, id_type booking_id, const std::string& reason, instant now,
+                          std::chrono::seconds waitlist_cutoff) {
+  return write(user_id, write_command{write_kind::leave, booking_id, reason}, now,
+               write_policy{std::chrono::hours{12}, waitlist_cutoff}, nullptr, {})
+    .result;
 }
 
-write_result store::leave(id_type user_id, id_type booking_id, const std::string& reason, instant now) {
-  return write(user_id, write_command{write_kind::leave, booking_id, reason}, now, std::chrono::hours{12}, nullptr,
-               {})
+write_result store::join_waitlist(id_type user_id, id_type session_id, instant now,
+                                  std::chrono::seconds waitlist_cutoff) {
+  return write(user_id, write_command{write_kind::join_waitlist, session_id, {}}, now,
+               write_policy{std::chrono::hours{12}, waitlist_cutoff}, nullptr, {})
     .result;
+}
+
+write_result store::withdraw(id_type user_id, id_type entry_id, instant now) {
+  return write(user_id, write_command{write_kind::withdraw, entry_id, {}}, now, write_policy{}, nullptr, {}).result;
 }
 
 int store::purge_idempotency(instant cutoff) {

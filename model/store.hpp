@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "model/promotion.hpp"
 #include "model/sqlite.hpp"
 #include "model/types.hpp"
 
@@ -23,17 +24,28 @@ struct store_options {
   int delay_ms = 0;
 };
 
-enum class write_kind { book, cancel, leave };
+enum class write_kind { book, cancel, leave, join_waitlist, withdraw };
 
 struct write_command {
   write_kind kind = write_kind::book;
-  id_type target = 0; // session id for book, booking id otherwise
+  id_type target = 0; // session id for book and join_waitlist, entry id for withdraw, booking id otherwise
   std::string reason; // leave only
+};
+
+/// The service's settings that rules depend on.
+struct write_policy {
+  std::chrono::seconds cancel_window{std::chrono::hours{12}};
+  std::chrono::seconds waitlist_cutoff{std::chrono::hours{14}};
 };
 
 struct write_result {
   error_code error = error_code::none;
-  std::optional<booking> b; // the booking after the write, when it succeeded
+  std::optional<booking> b;            // the booking after a book, cancel or leave, when it succeeded
+  std::optional<waitlist_entry> entry; // the entry after a join or withdraw, when it succeeded
+  promotion_outcome promotion;         // what the seat freed by a cancel or leave did
+  /// Members other than the writer whose page the write changed: promoted or skipped, or moved up the
+  /// waitlist. Their cached pages must be invalidated before the 2xx (SPEC §5.9).
+  std::vector<id_type> affected_users;
 };
 
 /// What the client got for a write: stored for idempotent replay.
@@ -69,26 +81,38 @@ public:
   std::optional<user_snapshot> load_user(id_type id);
   std::vector<location> locations();
   std::optional<location> find_location(id_type id);
-  /// Sessions at a location starting in [from, to), with seats left.
+  /// Sessions at a location starting in [from, to), with seats left and waitlist length.
   std::vector<session_view> sessions_at(id_type location_id, instant from, instant to);
+  /// A waitlist entry with its session and live position; nullopt if none.
+  std::optional<waitlist_entry> find_entry(id_type id);
 
   /// One transaction: replay or refuse per the idempotency record when `idem` is given, else check the
   /// rules, apply, let `respond` render the response, and store it with the key (unless it is a 5xx).
-  write_outcome write(id_type user_id, const write_command& cmd, instant now, std::chrono::seconds cancel_window,
+  write_outcome write(id_type user_id, const write_command& cmd, instant now, const write_policy& policy,
                       const idempotency_request* idem,
                       const std::function<stored_response(const write_result&)>& respond);
 
   write_result book(id_type user_id, id_type session_id, instant now);
-  write_result cancel(id_type user_id, id_type booking_id, instant now, std::chrono::seconds cancel_window);
-  write_result leave(id_type user_id, id_type booking_id, const std::string& reason, instant now);
+  write_result cancel(id_type user_id, id_type booking_id, instant now, std::chrono::seconds cancel_window,
+                      std::chrono::seconds waitlist_cutoff = std::chrono::hours{14});
+  write_result leave(id_type user_id, id_type booking_id, const std::string& reason, instant now,
+                     std::chrono::seconds waitlist_cutoff = std::chrono::hours{14});
+  write_result join_waitlist(id_type user_id, id_type session_id, instant now,
+                             std::chrono::seconds waitlist_cutoff = std::chrono::hours{14});
+  write_result withdraw(id_type user_id, id_type entry_id, instant now);
 
   /// Deletes idempotency records created before `cutoff`; returns how many.
   int purge_idempotency(instant cutoff);
 
 private:
   struct statements;
-  write_result apply(id_type user_id, const write_command& cmd, instant now, std::chrono::seconds window);
+  write_result apply(id_type user_id, const write_command& cmd, instant now, const write_policy& policy);
+  write_result apply_join(const std::optional<user>& u, id_type session_id, instant now, const write_policy& policy);
+  write_result apply_withdraw(const std::optional<user>& u, id_type entry_id, instant now);
+  /// Runs promotion for the session whose seat a cancel or leave of `writer` just freed.
+  void promote_after(write_result& res, id_type writer, id_type session_id, instant now, const write_policy& policy);
   std::optional<booking> booking_by_id(id_type id);
+  std::optional<session> session_by_id(id_type id);
 
   std::unique_ptr<sql::connection> conn_;
   std::unique_ptr<statements> st_;

@@ -18,6 +18,10 @@ using instant = date::sys_seconds;
 using local_date = date::sys_days;
 
 enum class booking_status { booked, cancelled, leave };
+enum class session_status { scheduled, cancelled };
+enum class waitlist_status { waiting, promoted, withdrawn, skipped, cancelled };
+/// What the page shows for a `waiting` entry: `expired` once the session's waitlist cut-off has passed.
+enum class waitlist_state { waiting, expired };
 /// What the page shows: `booked` splits into upcoming/completed by the session start.
 enum class booking_state { upcoming, completed, cancelled, leave };
 enum class role { member, admin };
@@ -36,6 +40,12 @@ enum class error_code {
   insufficient_credits,
   insufficient_leave_quota,
   not_cancellable,
+  already_waitlisted,
+  session_has_space,
+  waitlist_full,
+  not_withdrawable,
+  capacity_below_booked,
+  email_taken,
   length_required,
   payload_too_large,
   idempotency_mismatch,
@@ -48,6 +58,11 @@ enum class error_code {
 const char* to_string(booking_status s);
 std::optional<booking_status> parse_status(const std::string& s);
 const char* to_string(booking_state s);
+const char* to_string(session_status s);
+std::optional<session_status> parse_session_status(const std::string& s);
+const char* to_string(waitlist_status s);
+std::optional<waitlist_status> parse_waitlist_status(const std::string& s);
+const char* to_string(waitlist_state s);
 const char* to_string(error_code e);
 
 struct user {
@@ -56,6 +71,7 @@ struct user {
   std::string email;
   int credits = 0;
   int leave_quota = 0;
+  bool active = true;
 };
 
 struct location {
@@ -72,11 +88,14 @@ struct session {
   instant starts_at{};
   instant ends_at{};
   int capacity = 1;
+  session_status status = session_status::scheduled;
+  int waitlist_capacity = 10; // 0: no waitlist
 };
 
 struct session_view {
   session s;
-  int seats_left = 0;
+  int seats_left = 0;      // 0 for a cancelled session
+  int waitlist_length = 0; // `waiting` entries
 };
 
 struct booking {
@@ -86,9 +105,25 @@ struct booking {
   booking_status status = booking_status::booked;
   std::string leave_reason;
   bool credit_refunded = false;
+  std::string cancelled_by; // `member` | `admin` | `studio`; empty unless cancelled
+  bool via_waitlist = false;
   instant created_at{};
   instant updated_at{};
-  session sess; // the session it refers to (sessions never change once created)
+  session sess; // the session it refers to, as of the load
+};
+
+/// A row of `waitlist_entries` with its session; `position` is computed when read (0 unless `waiting`).
+struct waitlist_entry {
+  id_type id = 0;
+  id_type session_id = 0;
+  id_type user_id = 0;
+  waitlist_status status = waitlist_status::waiting;
+  instant joined_at{};
+  instant updated_at{};
+  std::optional<id_type> booking_id;
+  std::string skip_reason;
+  int position = 0;
+  session sess;
 };
 
 struct stats {
@@ -115,10 +150,12 @@ struct week {
   std::vector<const booking*> bookings;
 };
 
-/// All a user's page is built from: the user row and every booking, ordered by starts_at, id.
+/// All a user's page is built from: the user row, every booking ordered by starts_at, id, and the
+/// `waiting` entries ordered by their session's starts_at, then id, with their positions.
 struct user_snapshot {
   user u;
   std::vector<booking> bookings;
+  std::vector<waitlist_entry> waiting;
 };
 
 struct token_info {

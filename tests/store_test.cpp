@@ -208,28 +208,28 @@ TEST_CASE("idempotency: replay returns the first response, mismatch changes noth
   };
   idempotency_request idem{"key-1", "hash-A"};
   write_command cmd{write_kind::book, s, {}};
-  auto first = t.db.write(u, cmd, now, 12h, &idem, respond);
+  auto first = t.db.write(u, cmd, now, write_policy{}, &idem, respond);
   CHECK(first.response.status == 201);
   CHECK(!first.replayed);
-  auto again = t.db.write(u, cmd, now, 12h, &idem, respond);
+  auto again = t.db.write(u, cmd, now, write_policy{}, &idem, respond);
   CHECK(again.replayed);
   CHECK(again.response.status == 201);
   CHECK(again.response.body == "body-1");
   CHECK(rendered == 1);
   CHECK(t.db.find_user(u)->credits == 4);
   idempotency_request other{"key-1", "hash-B"};
-  auto mism = t.db.write(u, cmd, now, 12h, &other, respond);
+  auto mism = t.db.write(u, cmd, now, write_policy{}, &other, respond);
   CHECK(mism.mismatch);
   // The same key of another user is another key.
   auto v = t.add_user(5, 1);
-  auto theirs = t.db.write(v, cmd, now, 12h, &idem, respond);
+  auto theirs = t.db.write(v, cmd, now, write_policy{}, &idem, respond);
   CHECK(!theirs.replayed);
   CHECK(theirs.response.status == 201);
   // Business failures are replayed too.
   idempotency_request k2{"key-2", "hash-C"};
-  auto dup = t.db.write(u, cmd, now, 12h, &k2, respond);
+  auto dup = t.db.write(u, cmd, now, write_policy{}, &k2, respond);
   CHECK(dup.response.status == 409);
-  CHECK(t.db.write(u, cmd, now, 12h, &k2, respond).response.body == dup.response.body);
+  CHECK(t.db.write(u, cmd, now, write_policy{}, &k2, respond).response.body == dup.response.body);
   CHECK(t.db.purge_idempotency(now + 1s) == 3);
 }
 
