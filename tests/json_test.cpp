@@ -55,6 +55,105 @@ TEST_CASE("the booking page has the shape of SPEC §4") {
   CHECK(zh["weeks"][0]["bookings"][0]["state_label"] == "即將到來");
 }
 
+TEST_CASE("the page's waitlist and the booking's waitlist fields") {
+  zone z{"Asia/Taipei"};
+  auto now = utc("2026-11-25T00:00:00Z");
+  user_snapshot snap;
+  snap.u = user{7, "Mei Lin", "m@x", 5, 2};
+  booking::booking b;
+  b.id = 11;
+  b.user_id = 7;
+  b.status = booking_status::cancelled;
+  b.cancelled_by = "studio";
+  b.sess = session{3, 1, "HIIT", "Coach Amy", now + 40h, now + 41h, 12};
+  b.sess.status = session_status::cancelled;
+  b.session_id = 3;
+  b.created_at = b.updated_at = now - 24h;
+  snap.bookings.push_back(b);
+  b.id = 12;
+  b.status = booking_status::booked;
+  b.cancelled_by.clear();
+  b.via_waitlist = true;
+  b.sess = session{4, 1, "Spin", "Coach Eva", now + 100h, now + 101h, 8};
+  b.session_id = 4;
+  snap.bookings.push_back(b);
+  auto entry = [&](id_type id, instant starts, int position) {
+    waitlist_entry e;
+    e.id = id;
+    e.user_id = 7;
+    e.session_id = e.sess.id = 20 + id;
+    e.sess.title = "Boxing";
+    e.sess.location_id = 1;
+    e.sess.starts_at = starts;
+    e.sess.ends_at = starts + 1h;
+    e.joined_at = now - 1h;
+    e.position = position;
+    return e;
+  };
+  snap.waiting.push_back(entry(31, now + 10h, 2)); // past its cut-off (14 h): expired
+  snap.waiting.push_back(entry(30, now + 30h, 1)); // cut-off at now + 16h
+  auto page = render_page(snap, date_range{*parse_date("2026-11-23"), *parse_date("2026-12-20")}, {}, z, lang::en,
+                          now, 14h);
+  CHECK(page.valid_until == now + 16h); // the second entry expires then
+  auto j = json::parse(page.body);
+  auto cancelled = j["weeks"][0]["bookings"][0];
+  CHECK(cancelled["cancelled_by"] == "studio");
+  CHECK(cancelled["via_waitlist"] == false);
+  CHECK(cancelled["session"]["status"] == "cancelled");
+  auto promoted = j["weeks"][0]["bookings"][1]; // the same ISO week (Sunday)
+  CHECK(promoted["cancelled_by"].is_null());
+  CHECK(promoted["via_waitlist"] == true);
+  CHECK(promoted["session"]["status"] == "scheduled");
+  REQUIRE(j["waitlist"].size() == 2);
+  auto w0 = j["waitlist"][0];
+  CHECK(w0["id"] == 31);
+  CHECK(w0["status"] == "waiting");
+  CHECK(w0["state"] == "expired");
+  CHECK(w0["state_label"] == "Expired");
+  CHECK(w0["position"] == 2);
+  CHECK(w0["joined_at"] == "2026-11-25T07:00:00+08:00");
+  CHECK(w0["session"]["id"] == 51);
+  CHECK(w0["session"]["title"] == "Boxing");
+  CHECK(w0["session"]["starts_at"] == "2026-11-25T18:00:00+08:00");
+  CHECK(w0["session"]["status"] == "scheduled");
+  CHECK(j["waitlist"][1]["state"] == "waiting");
+  auto zh = json::parse(render_page(snap, date_range{*parse_date("2026-11-23"), *parse_date("2026-11-29")}, {}, z,
+                                    lang::zh_tw, now, 14h)
+                          .body);
+  CHECK(zh["waitlist"][1]["state_label"] == "候補中");
+  CHECK(zh["waitlist"][0]["state_label"] == "已逾期");
+
+  auto gone = entry(40, now + 30h, 0);
+  gone.status = waitlist_status::withdrawn;
+  auto jg = entry_json(gone, z, lang::en, now, 14h);
+  CHECK(jg["status"] == "withdrawn");
+  CHECK(jg["position"].is_null());
+  CHECK(jg["state"].is_null());
+
+  session_view v;
+  v.s = session{5, 1, "HIIT", "Coach", now + 10h, now + 11h, 12};
+  v.s.status = session_status::cancelled;
+  v.s.waitlist_capacity = 4;
+  v.waitlist_length = 3;
+  auto js = session_view_json(v, z);
+  CHECK(js["status"] == "cancelled");
+  CHECK(js["waitlist_capacity"] == 4);
+  CHECK(js["waitlist_length"] == 3);
+  CHECK(js["seats_left"] == 0);
+}
+
+TEST_CASE("every waitlist error has a message in both languages") {
+  for (auto e : {error_code::already_waitlisted, error_code::session_has_space, error_code::waitlist_full,
+                 error_code::not_withdrawable, error_code::capacity_below_booked, error_code::email_taken}) {
+    auto en = json::parse(error_body(e, lang::en));
+    auto zh = json::parse(error_body(e, lang::zh_tw));
+    CHECK(en["error"]["code"] == to_string(e));
+    CHECK(zh["error"]["code"] == to_string(e));
+    CHECK(en["error"]["message"].get<std::string>().size() > 5);
+    CHECK(zh["error"]["message"] != en["error"]["message"]);
+  }
+}
+
 TEST_CASE("error bodies in both languages") {
   auto en = json::parse(error_body(error_code::session_full, lang::en));
   CHECK(en["error"]["code"] == "session_full");

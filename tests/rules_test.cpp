@@ -152,3 +152,89 @@ TEST_CASE("state and stats") {
   CHECK(st.credits_remaining == 3);
   CHECK(st.leave_quota_remaining == 2);
 }
+
+TEST_CASE("waitlist join: each rule alone, then SPEC's precedence") {
+  auto now = utc("2026-11-25T00:00:00Z");
+  auto starts = now + 48h;
+  auto joinable = [&] {
+    join_facts f;
+    f.sess = session{1, 1, "HIIT", "Coach", starts, starts + 1h, 10};
+    f.booked_count = 10;
+    f.waiting_count = 9;
+    f.credits = 1;
+    return f;
+  };
+  CHECK(check_join(joinable(), now, 14h) == error_code::none);
+  auto f = joinable();
+  f.sess.reset();
+  CHECK(check_join(f, now, 14h) == error_code::not_found);
+  f = joinable();
+  f.sess->status = session_status::cancelled;
+  CHECK(check_join(f, now, 14h) == error_code::session_closed);
+  CHECK(check_join(joinable(), starts - 14h, 14h) == error_code::session_closed); // the cut-off itself
+  CHECK(check_join(joinable(), starts - 14h - 1s, 14h) == error_code::none);
+  CHECK(check_join(joinable(), starts, 0s) == error_code::session_closed);
+  f = joinable();
+  f.already_booked = true;
+  CHECK(check_join(f, now, 14h) == error_code::already_booked);
+  f = joinable();
+  f.already_waitlisted = true;
+  CHECK(check_join(f, now, 14h) == error_code::already_waitlisted);
+  f = joinable();
+  f.booked_count = 9;
+  CHECK(check_join(f, now, 14h) == error_code::session_has_space);
+  f = joinable();
+  f.waiting_count = 10;
+  CHECK(check_join(f, now, 14h) == error_code::waitlist_full);
+  f = joinable();
+  f.credits = 0;
+  CHECK(check_join(f, now, 14h) == error_code::insufficient_credits);
+  f = joinable();
+  f.active = false;
+  CHECK(check_join(f, now, 14h) == error_code::forbidden);
+
+  // Everything wrong at once: each failure is reported only after the ones before it are fixed.
+  f = joinable();
+  f.sess->status = session_status::cancelled;
+  f.already_booked = f.already_waitlisted = true;
+  f.booked_count = 0;
+  f.waiting_count = 10;
+  f.credits = 0;
+  f.active = false;
+  CHECK(check_join(f, now, 14h) == error_code::session_closed);
+  f.sess->status = session_status::scheduled;
+  CHECK(check_join(f, now, 14h) == error_code::already_booked);
+  f.already_booked = false;
+  CHECK(check_join(f, now, 14h) == error_code::already_waitlisted);
+  f.already_waitlisted = false;
+  CHECK(check_join(f, now, 14h) == error_code::session_has_space);
+  f.booked_count = 10;
+  CHECK(check_join(f, now, 14h) == error_code::waitlist_full);
+  f.waiting_count = 0;
+  CHECK(check_join(f, now, 14h) == error_code::insufficient_credits);
+  f.credits = 1;
+  CHECK(check_join(f, now, 14h) == error_code::forbidden);
+}
+
+TEST_CASE("waitlist withdraw and entry state") {
+  CHECK(check_withdraw(withdraw_facts{}) == error_code::not_found);
+  CHECK(check_withdraw(withdraw_facts{true, waitlist_status::waiting}) == error_code::none);
+  for (auto st : {waitlist_status::promoted, waitlist_status::withdrawn, waitlist_status::skipped,
+                  waitlist_status::cancelled})
+    CHECK(check_withdraw(withdraw_facts{true, st}) == error_code::not_withdrawable);
+  auto now = utc("2026-11-25T00:00:00Z");
+  session s{1, 1, "HIIT", "Coach", now + 20h, now + 21h, 10};
+  CHECK(waitlist_state_of(s, now, 14h) == waitlist_state::waiting);
+  CHECK(waitlist_state_of(s, now + 6h, 14h) == waitlist_state::expired);
+  CHECK(waitlist_state_of(s, now + 6h - 1s, 14h) == waitlist_state::waiting);
+  s.status = session_status::cancelled;
+  CHECK(waitlist_state_of(s, now, 14h) == waitlist_state::expired);
+}
+
+TEST_CASE("a cancelled session cannot be booked (session_closed before the other checks)") {
+  auto now = utc("2026-11-25T00:00:00Z");
+  auto f = bookable(now + 48h);
+  f.sess->status = session_status::cancelled;
+  f.already_booked = true;
+  CHECK(check_book(f, now) == error_code::session_closed);
+}

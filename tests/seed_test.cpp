@@ -69,6 +69,32 @@ TEST_CASE("seeding is deterministic for a seed and realistic") {
   CHECK(scalar("SELECT count(*) FROM api_tokens") == 301);
 }
 
+TEST_CASE("the seed has full future sessions with waiting entries, and an opening ledger") {
+  test::temp_dir dir;
+  std::ostringstream t;
+  auto o = opts(dir.file("w.db"), 7);
+  auto sum = seed_database(o, t);
+  CHECK(sum.waiting >= 10);
+  sql::connection c{dir.file("w.db"), 1000};
+  auto scalar = [&](const std::string& q) {
+    sql::statement st{c, q.c_str()};
+    return st.step() ? st.int64(0) : -1;
+  };
+  auto now = std::to_string(o.now.time_since_epoch().count());
+  CHECK(scalar("SELECT count(*) FROM waitlist_entries") == sum.waiting);
+  CHECK(scalar("SELECT count(DISTINCT session_id) FROM waitlist_entries") == 5);
+  // Every waitlisted session is full, starts at least two days ahead, and none of its waiters holds a seat.
+  CHECK(scalar("SELECT count(*) FROM waitlist_entries w JOIN sessions s ON s.id = w.session_id WHERE "
+               "w.status != 'waiting' OR s.starts_at < " + now + " + 172800 OR s.capacity > (SELECT count(*) "
+               "FROM bookings b WHERE b.session_id = s.id AND b.status = 'booked') OR EXISTS (SELECT 1 FROM "
+               "bookings b WHERE b.session_id = s.id AND b.user_id = w.user_id AND b.status = 'booked') OR "
+               "w.joined_at >= " + now + " OR (SELECT credits FROM users WHERE id = w.user_id) < 1") == 0);
+  CHECK(scalar("SELECT count(*) FROM waitlist_entries GROUP BY session_id ORDER BY 1 LIMIT 1") >= 2);
+  CHECK(scalar("SELECT count(*) FROM users u WHERE credits != (SELECT sum(delta) FROM credit_ledger l "
+               "WHERE l.user_id = u.id AND l.reason = 'opening')") == 0);
+  CHECK(sum.full_sessions >= 5);
+}
+
 TEST_CASE("seeding refuses a database that holds users") {
   test::temp_dir dir;
   std::ostringstream t;
