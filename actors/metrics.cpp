@@ -42,6 +42,10 @@ metrics::metrics() : registry_(std::make_shared<Registry>()) {
   invalidations_applied = &inv.Add({{"result", "applied"}});
   invalidation_queue_depth = &BuildGauge().Name("booking_invalidation_queue_depth").Help("Invalidations waiting in the pool").Register(r).Add({});
 
+  auto& promotions = BuildCounter().Name("booking_waitlist_promotions_total").Help("Waitlist entries promoted or skipped by promotion").Register(r);
+  waitlist_promoted = &promotions.Add({{"result", "promoted"}});
+  waitlist_skipped = &promotions.Add({{"result", "skipped"}});
+
   auto& spans = BuildCounter().Name("booking_trace_spans_total").Help("Sampled spans by outcome").Register(r);
   spans_recorded = &spans.Add({{"result", "recorded"}});
   spans_dropped = &spans.Add({{"result", "dropped"}});

@@ -49,6 +49,10 @@ public:
   prometheus::Counter* invalidations_applied;
   prometheus::Gauge* invalidation_queue_depth;
 
+  // Waitlist promotions (SPEC §3), counted by the HTTP layer after the write commits.
+  prometheus::Counter* waitlist_promoted;
+  prometheus::Counter* waitlist_skipped;
+
   // Tracing.
   prometheus::Counter* spans_recorded;
   prometheus::Counter* spans_dropped;

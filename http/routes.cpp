@@ -1,5 +1,6 @@
 #include "http/routes.hpp"
 
+#include <algorithm>
 #include <iostream>
 #include <unordered_map>
 #include <vector>
@@ -33,9 +34,10 @@ struct call {
   hop next_hop() const { return hop{trace, trace.sampled ? unix_nanos() : 0}; }
 };
 
-/// A store call made on this HTTP thread, as a client span of the request when sampled.
-template <class F>
-auto traced_store_call(route_context& ctx, const call& c, const char* operation, F f) {
+/// A store call made on this HTTP thread, as a client span of the request when sampled; `children`
+/// may record spans of work done inside the call, under the store span.
+template <class F, class G>
+auto traced_store_call(route_context& ctx, const call& c, const char* operation, F f, G children) {
   if (!c.trace.sampled)
     return f();
   span_record s;
@@ -49,6 +51,7 @@ auto traced_store_call(route_context& ctx, const call& c, const char* operation,
   try {
     auto r = f();
     s.end_ns = unix_nanos();
+    children(r, s);
     ctx.tracing.record(std::move(s));
     return r;
   } catch (...) {
@@ -57,6 +60,11 @@ auto traced_store_call(route_context& ctx, const call& c, const char* operation,
     ctx.tracing.record(std::move(s));
     throw;
   }
+}
+
+template <class F>
+auto traced_store_call(route_context& ctx, const call& c, const char* operation, F f) {
+  return traced_store_call(ctx, c, operation, f, [](const auto&, const span_record&) {});
 }
 
 prometheus::Counter& request_counter(metrics& m, const char* route, const std::string& method, int status) {
@@ -317,6 +325,7 @@ void post_write(route_context& ctx, call& c, write_kind kind) {
     return;
   write_command cmd;
   cmd.kind = kind;
+  // Join and withdraw take no body fields; whatever object is sent is ignored (it still keys idempotency).
   if (kind == write_kind::book) {
     auto it = body->find("session_id");
     if (it == body->end() || !it->is_number_integer() || it->get<std::int64_t>() < 1)
@@ -342,24 +351,51 @@ void post_write(route_context& ctx, call& c, write_kind kind) {
   auto& tz = ctx.br.actors().tz();
   auto now = now_seconds();
   auto l = c.language;
+  write_policy policy{std::chrono::hours{static_cast<int>(ctx.cfg.cancel_window_hours)},
+                      std::chrono::hours{static_cast<int>(ctx.cfg.waitlist_cutoff_hours)}};
   auto respond = [&](const write_result& r) -> stored_response {
     if (r.error != error_code::none)
       return {status_of(r.error), error_body(r.error, l)};
-    return {kind == write_kind::book ? 201 : 200, booking_json(*r.b, tz, l, now, true).dump()};
+    int created = kind == write_kind::book || kind == write_kind::join_waitlist ? 201 : 200;
+    if (r.entry)
+      return {created, entry_json(*r.entry, tz, l, now, policy.waitlist_cutoff).dump()};
+    return {created, booking_json(*r.b, tz, l, now, true).dump()};
   };
-  write_policy policy{std::chrono::hours{static_cast<int>(ctx.cfg.cancel_window_hours)},
-                      std::chrono::hours{static_cast<int>(ctx.cfg.waitlist_cutoff_hours)}};
-  static const char* const operations[] = {"book", "cancel", "leave"};
+  static const char* const operations[] = {"book", "cancel", "leave", "waitlist_join", "waitlist_withdraw"};
   auto out = traced_store_call(ctx, c, operations[static_cast<int>(kind)], [&] {
     return ctx.br.borrow_store()->write(*user, cmd, now, policy, idem.request ? &*idem.request : nullptr, respond);
+  }, [&ctx](const write_outcome& o, const span_record& store_span) {
+    if (o.result.promotion_start_ns == 0)
+      return;
+    span_record p;
+    p.trace = store_span.trace;
+    p.id = ctx.tracing.new_span_id();
+    p.parent = store_span.id;
+    p.name = "store promotion";
+    p.start_ns = std::max(o.result.promotion_start_ns, store_span.start_ns); // clocks read on one thread
+    p.end_ns = std::min(std::max(o.result.promotion_end_ns, p.start_ns), store_span.end_ns);
+    p.attr("db.system.name", std::string("sqlite"))
+      .attr("db.operation.name", std::string("promote_waitlist"))
+      .attr("booking.waitlist.promoted", static_cast<std::int64_t>(o.result.promotion.promoted))
+      .attr("booking.waitlist.skipped", static_cast<std::int64_t>(o.result.promotion.skipped));
+    ctx.tracing.record(std::move(p));
   });
   if (out.mismatch)
     return send_error(c.res, error_code::idempotency_mismatch, c.language);
   send_json(c.res, out.response.status, out.response.body);
   if (out.replayed)
     c.res.set_header("Idempotent-Replayed", "true");
-  else if (out.result.error == error_code::none)
-    ctx.br.actors().after_write(*user); // before the 2xx leaves: read-your-writes
+  else if (out.result.error == error_code::none) {
+    // Before the 2xx leaves: read-your-writes for the writer, and every member the write changed (a
+    // promoted or skipped member, those who moved up a waitlist) sees it on their next page (SPEC §5.9).
+    ctx.br.actors().after_write(*user);
+    for (auto other : out.result.affected_users)
+      ctx.br.actors().after_write(other);
+    if (out.result.promotion.promoted > 0)
+      ctx.stats.waitlist_promoted->Increment(out.result.promotion.promoted);
+    if (out.result.promotion.skipped > 0)
+      ctx.stats.waitlist_skipped->Increment(out.result.promotion.skipped);
+  }
 }
 
 } // namespace
@@ -380,6 +416,12 @@ void register_routes(httplib::Server& svr, route_context& ctx) {
   svr.Post(R"(/([^/]+)/v2/training/bookings/([^/]+)/leave)",
            handler(x, "/{lang}/v2/training/bookings/{id}/leave", true,
                    [&x](call& c) { post_write(x, c, write_kind::leave); }));
+  svr.Post(R"(/([^/]+)/v2/training/sessions/([^/]+)/waitlist)",
+           handler(x, "/{lang}/v2/training/sessions/{id}/waitlist", true,
+                   [&x](call& c) { post_write(x, c, write_kind::join_waitlist); }));
+  svr.Post(R"(/([^/]+)/v2/training/waitlist/([^/]+)/withdraw)",
+           handler(x, "/{lang}/v2/training/waitlist/{entry_id}/withdraw", true,
+                   [&x](call& c) { post_write(x, c, write_kind::withdraw); }));
 
   svr.Get("/healthz", handler(x, "/healthz", false, [](call& c) { send_json(c.res, 200, R"({"status":"ok"})"); }));
   svr.Get("/readyz", handler(x, "/readyz", false, [&x](call& c) {

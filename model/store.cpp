@@ -327,10 +327,16 @@ write_result store::apply(id_type user_id, const write_command& cmd, instant now
 
 void store::promote_after(write_result& res, id_type writer, id_type session_id, instant now,
                           const write_policy& policy) {
+  auto wall_ns = [] {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+  };
   auto before = waiting_users(*conn_, session_id);
   if (before.empty())
     return;
+  res.promotion_start_ns = wall_ns();
   res.promotion = promote_waitlist(*conn_, session_id, now, policy.waitlist_cutoff);
+  res.promotion_end_ns = wall_ns();
   if (res.promotion.promoted + res.promotion.skipped == 0)
     return;
   // Promoted and skipped members lost their entry, the rest moved up: every one of them sees a change.

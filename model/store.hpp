@@ -43,6 +43,8 @@ struct write_result {
   std::optional<booking> b;            // the booking after a book, cancel or leave, when it succeeded
   std::optional<waitlist_entry> entry; // the entry after a join or withdraw, when it succeeded
   promotion_outcome promotion;         // what the seat freed by a cancel or leave did
+  /// When promotion ran (wall clock, ns since the epoch; 0: it did not): a trace span for the caller.
+  std::int64_t promotion_start_ns = 0, promotion_end_ns = 0;
   /// Members other than the writer whose page the write changed: promoted or skipped, or moved up the
   /// waitlist. Their cached pages must be invalidated before the 2xx (SPEC §5.9).
   std::vector<id_type> affected_users;
