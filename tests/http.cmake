@@ -17,3 +17,7 @@ add_test(NAME hostile_clients
 set_tests_properties(hostile_clients PROPERTIES
   ENVIRONMENT "BUILD_DIR=${PROJECT_BINARY_DIR}" SKIP_RETURN_CODE 77 TIMEOUT 300 RUN_SERIAL TRUE)
 booking_e2e_test(e2e_waitlist_tests e2e_waitlist_test.cpp)
+
+# SPEC §8's waitlist storm at a small scale: invariants 1, 10, 11 and every promoted member's next page.
+add_test(NAME waitlist_storm COMMAND python3 ${PROJECT_SOURCE_DIR}/scripts/waitlist-storm --sessions 10 --clients 16)
+set_tests_properties(waitlist_storm PROPERTIES ENVIRONMENT "BUILD_DIR=${PROJECT_BINARY_DIR}" TIMEOUT 300)
