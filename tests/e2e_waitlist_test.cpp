@@ -379,3 +379,35 @@ TEST_CASE("waitlist: the seeded database has full sessions with waiting members 
   CHECK(p["waitlist"][0]["state"] == "waiting");
   CHECK(p["waitlist"][0]["position"].get<int>() >= 1);
 }
+
+TEST_CASE("waitlist: a sampled cancel that promotes records the promotion under its store span") {
+  env e{{"--trace-sample-rate=1"}};
+  auto s = e.db.add_session(48, 1);
+  e.set_credits(2, 3);
+  e.set_credits(3, 3);
+  auto b = e.book(2, s);
+  REQUIRE(e.join(3, s)->status == 201);
+  REQUIRE(e.cli.Post("/en/v2/training/bookings/" + std::to_string(b) + "/cancel", bearer(e.tok(2)), "",
+                     "application/json")->status == 200);
+  auto traces = body_of(e.cli.Get("/debug/traces?limit=50"));
+  REQUIRE(traces.contains("traces"));
+  bool found = false;
+  for (auto& t : traces["traces"]) {
+    std::map<std::string, json> by_id;
+    for (auto& sp : t["spans"])
+      by_id[sp["span_id"].get<std::string>()] = sp;
+    for (auto& sp : t["spans"]) {
+      if (sp["name"] != "store promotion")
+        continue;
+      found = true;
+      auto parent = by_id.find(sp["parent_span_id"].get<std::string>());
+      REQUIRE(parent != by_id.end());
+      CHECK(parent->second["name"] == "store cancel");
+      CHECK(sp["attributes"]["booking.waitlist.promoted"] == 1);
+      CHECK(sp["attributes"]["booking.waitlist.skipped"] == 0);
+      CHECK(sp["start_unix_nano"].get<std::int64_t>() >= parent->second["start_unix_nano"].get<std::int64_t>());
+      CHECK(sp["end_unix_nano"].get<std::int64_t>() <= parent->second["end_unix_nano"].get<std::int64_t>());
+    }
+  }
+  CHECK(found);
+}
