@@ -17,3 +17,13 @@ add_test(NAME hostile_clients
   COMMAND python3 ${PROJECT_SOURCE_DIR}/scripts/hostile-clients --pool 32 --seconds 8 --check)
 set_tests_properties(hostile_clients PROPERTIES
   ENVIRONMENT "BUILD_DIR=${PROJECT_BINARY_DIR}" SKIP_RETURN_CODE 77 TIMEOUT 300 RUN_SERIAL TRUE)
+
+# The framing fuzzer against a live server: generated requests over raw sockets, every answer
+# checked for exact framing, its own JSON body and no token of the database; alone and behind the
+# shipped nginx configuration. A long run: scripts/framing-fuzz --requests 200000 --seconds 600.
+add_test(NAME framing_fuzz
+  COMMAND python3 ${PROJECT_SOURCE_DIR}/scripts/framing-fuzz --requests 4000 --seconds 60 --seed 1 --check)
+add_test(NAME framing_fuzz_nginx
+  COMMAND python3 ${PROJECT_SOURCE_DIR}/scripts/framing-fuzz --requests 3000 --seconds 60 --seed 2 --nginx --check)
+set_tests_properties(framing_fuzz framing_fuzz_nginx PROPERTIES
+  ENVIRONMENT "BUILD_DIR=${PROJECT_BINARY_DIR}" TIMEOUT 300)
