@@ -48,7 +48,7 @@ int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
 
   server_config cfg;
-  if (auto err = cfg.parse(argc, argv)) {
+  if (auto err = cfg.parse_args(argc, argv)) {
     std::cerr << "booking-server: " << to_string(err) << "\n";
     return 2;
   }

@@ -103,6 +103,11 @@ public:
                              std::chrono::seconds waitlist_cutoff = std::chrono::hours{14});
   write_result withdraw(id_type user_id, id_type entry_id, instant now);
 
+  /// Keeps `response` (a refusal of the request's input) under the idempotency key, unless the key
+  /// is already taken: then the earlier response is replayed, or it is a mismatch. One transaction.
+  write_outcome remember_response(id_type user_id, const idempotency_request& idem, const stored_response& response,
+                                  instant now);
+
   /// Deletes idempotency records created before `cutoff`; returns how many.
   int purge_idempotency(instant cutoff);
 

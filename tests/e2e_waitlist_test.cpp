@@ -411,3 +411,19 @@ TEST_CASE("waitlist: a sampled cancel that promotes records the promotion under 
   }
   CHECK(found);
 }
+
+TEST_CASE("waitlist routes are in the route table: 405 with Allow, OPTIONS") {
+  env e;
+  for (std::string path : {"/en/v2/training/sessions/5/waitlist", "/zh-tw/v2/training/waitlist/7/withdraw"}) {
+    INFO(path);
+    auto r = e.cli.Get(path, bearer(e.tok(2)));
+    REQUIRE(r);
+    CHECK(r->status == 405);
+    CHECK(r->get_header_value("Allow") == "POST, OPTIONS");
+    CHECK(error_code_of(r) == "method_not_allowed");
+    auto o = e.cli.Options(path);
+    REQUIRE(o);
+    CHECK(o->status == 204);
+    CHECK(o->get_header_value("Allow") == "POST, OPTIONS");
+  }
+}

@@ -1,0 +1,70 @@
+// What every routed request goes through: admission control, exception safety, the server span,
+// metrics and the access log (`serve`), and the small pieces routes share (`call`, store spans).
+#pragma once
+
+#include <array>
+#include <string>
+#include <string_view>
+
+#include <httplib.h>
+
+#include "http/route_table.hpp"
+#include "http/routes.hpp"
+
+namespace booking {
+
+/// A routed request: the language of its path, its path parameters, and its trace.
+struct call {
+  const httplib::Request& req;
+  httplib::Response& res;
+  lang language = lang::en;
+  std::array<std::string_view, 4> params{};
+  trace_context trace; // span: this request's server span
+  /// Where the next hop's message leaves from (its parent is the server span).
+  hop next_hop() const { return hop{trace, trace.sampled ? unix_nanos() : 0}; }
+};
+
+/// Runs `r` for the request with admission control (API routes), metrics, tracing and logging.
+void serve(route_context& ctx, const route& r, const route_match& m, const httplib::Request& req,
+           httplib::Response& res);
+
+/// Counts (and with `--access-log` logs) a request the router answered itself: route label
+/// `unmatched` (no such path), `refused` (refused before routing) or the route's own label.
+void count_unrouted(route_context& ctx, const char* route, const httplib::Request& req, int status);
+
+void log_line(const char* level, const std::string& msg);
+
+/// A store call made on this HTTP thread, as a client span of the request when sampled; `children`
+/// may record spans of work done inside the call, under the store span.
+template <class F, class G>
+auto traced_store_call(route_context& ctx, const call& c, const char* operation, F f, G children) {
+  if (!c.trace.sampled)
+    return f();
+  span_record s;
+  s.trace = c.trace.trace;
+  s.id = ctx.tracing.new_span_id();
+  s.parent = c.trace.span;
+  s.name = std::string("store ") + operation;
+  s.kind = span_kind::client;
+  s.start_ns = unix_nanos();
+  s.attr("db.system", std::string("sqlite")).attr("db.operation", std::string(operation));
+  try {
+    auto r = f();
+    s.end_ns = unix_nanos();
+    children(r, s);
+    ctx.tracing.record(std::move(s));
+    return r;
+  } catch (...) {
+    s.end_ns = unix_nanos();
+    s.error = true;
+    ctx.tracing.record(std::move(s));
+    throw;
+  }
+}
+
+template <class F>
+auto traced_store_call(route_context& ctx, const call& c, const char* operation, F f) {
+  return traced_store_call(ctx, c, operation, f, [](const auto&, const span_record&) {});
+}
+
+} // namespace booking
