@@ -43,7 +43,7 @@ struct server_config : caf::actor_system_config {
   server_config();
 
   core_options core() const;
-  /// A one-line summary for the start-up log (no secrets).
+  /// The start-up log's fields, as logfmt pairs (no secrets).
   std::string summary() const;
 };
 

@@ -1,6 +1,5 @@
 #include "http/routes.hpp"
 
-#include <iostream>
 #include <unordered_map>
 #include <vector>
 
@@ -9,9 +8,12 @@
 #include "http/errors.hpp"
 #include "http/guard.hpp"
 #include "http/idempotency.hpp"
+#include "http/server_span.hpp"
 #include "model/json.hpp"
 #include "model/labels.hpp"
 #include "model/rules.hpp"
+#include "telemetry/child_span.hpp"
+#include "telemetry/log.hpp"
 
 namespace booking {
 
@@ -36,68 +38,8 @@ struct call {
 /// A store call made on this HTTP thread, as a client span of the request when sampled.
 template <class F>
 auto traced_store_call(route_context& ctx, const call& c, const char* operation, F f) {
-  if (!c.trace.sampled)
-    return f();
-  span_record s;
-  s.trace = c.trace.trace;
-  s.id = ctx.tracing.new_span_id();
-  s.parent = c.trace.span;
-  s.name = std::string("store ") + operation;
-  s.kind = span_kind::client;
-  s.start_ns = unix_nanos();
-  s.attr("db.system", std::string("sqlite")).attr("db.operation", std::string(operation));
-  try {
-    auto r = f();
-    s.end_ns = unix_nanos();
-    ctx.tracing.record(std::move(s));
-    return r;
-  } catch (...) {
-    s.end_ns = unix_nanos();
-    s.error = true;
-    ctx.tracing.record(std::move(s));
-    throw;
-  }
+  return store_span(&ctx.tracing, operation, c.trace).run(f);
 }
-
-prometheus::Counter& request_counter(metrics& m, const char* route, const std::string& method, int status) {
-  // Family::Add locks; a per-thread list of the few (route, method, status) series this thread has
-  // seen avoids that, and a lookup allocates nothing. Routes are static strings: compared by address.
-  struct series {
-    const char* route;
-    std::string method;
-    int status;
-    prometheus::Counter* counter;
-  };
-  thread_local std::vector<series> cache;
-  thread_local const metrics* owner = nullptr;
-  if (owner != &m) {
-    cache.clear();
-    owner = &m;
-  }
-  for (auto& s : cache)
-    if (s.route == route && s.status == status && s.method == method)
-      return *s.counter;
-  auto& c = m.http_requests->Add({{"route", route}, {"method", method}, {"status", std::to_string(status)}});
-  cache.push_back(series{route, method, status, &c});
-  return c;
-}
-
-prometheus::Histogram& duration_histogram(metrics& m, const char* route) {
-  thread_local std::unordered_map<const char*, prometheus::Histogram*> cache;
-  thread_local const metrics* owner = nullptr;
-  if (owner != &m) {
-    cache.clear();
-    owner = &m;
-  }
-  auto i = cache.find(route);
-  if (i != cache.end())
-    return *i->second;
-  auto& h = m.http_duration->Add({{"route", route}}, metrics::duration_buckets());
-  cache.emplace(route, &h);
-  return h;
-}
-
-void log_line(const char* level, const std::string& msg) { std::cerr << "level=" << level << ' ' << msg << '\n'; }
 
 /// Runs a handler with admission control, exception safety, metrics and the access log.
 template <class F>
@@ -109,14 +51,16 @@ httplib::Server::Handler handler(route_context& ctx, const char* route, bool adm
     if (req.get_header_value_count("traceparent") == 1)
       parent = parse_traceparent(req.get_header_value("traceparent"));
     c.trace = ctx.tracing.start(parent);
-    auto start_ns = c.trace.sampled ? unix_nanos() : 0;
+    trace_scope in_request{c.trace}; // every log line of this request carries its trace id
+    // Ops endpoints are not traced.
+    auto span = admitted ? server_span(ctx.tracing, req, route, c.trace, parent, unix_nanos()) : child_span{};
     bool counted = false;
     if (admitted) {
       auto n = ctx.inflight.fetch_add(1) + 1;
-      ctx.stats.inflight->Increment();
+      ctx.stats.request_started();
       counted = true;
       if (n > static_cast<std::int64_t>(ctx.cfg.max_inflight)) {
-        ctx.stats.rejected->Add({{"reason", "overloaded"}}).Increment();
+        ctx.stats.rejected("overloaded");
         send_error(res, error_code::overloaded, c.language);
       }
     }
@@ -124,51 +68,27 @@ httplib::Server::Handler handler(route_context& ctx, const char* route, bool adm
       try {
         f(c);
       } catch (const sql::error& e) {
-        ctx.stats.store_errors->Increment();
-        log_line("error", std::string("msg=\"store error\" route=") + route + " error=\"" + e.what() + "\"");
+        ctx.stats.store_error();
+        log_error("store error").kv("route", route).kv("error", e.what());
         send_error(res, error_code::unavailable, c.language);
       } catch (const std::exception& e) {
-        log_line("error", std::string("msg=\"handler failed\" route=") + route + " error=\"" + e.what() + "\"");
+        log_error("handler failed").kv("route", route).kv("error", e.what());
         send_error(res, error_code::internal, c.language);
       }
     }
     if (counted) {
       ctx.inflight.fetch_sub(1);
-      ctx.stats.inflight->Decrement();
+      ctx.stats.request_finished();
     }
     res.set_header("traceparent", format_traceparent(c.trace));
     auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    request_counter(ctx.stats, route, req.method, res.status).Increment();
-    duration_histogram(ctx.stats, route).Observe(secs);
-    if (c.trace.sampled && admitted) { // ops endpoints are not traced
-      span_record s;
-      s.trace = c.trace.trace;
-      s.id = c.trace.span;
-      if (parent)
-        s.parent = parent->span;
-      s.name = req.method + " " + route;
-      s.kind = span_kind::server;
-      s.start_ns = start_ns;
-      s.end_ns = unix_nanos();
-      s.error = res.status >= 500;
-      s.attr("http.request.method", req.method)
-        .attr("http.route", std::string(route))
-        .attr("url.path", req.path)
-        .attr("url.scheme", std::string("http"))
-        .attr("network.protocol.version", std::string("1.1"))
-        .attr("http.response.status_code", static_cast<std::int64_t>(res.status));
-      ctx.tracing.record(std::move(s));
-    }
-    if (res.status >= 500 || ctx.cfg.access_log) {
-      auto tid = to_hex(c.trace.trace);
-      if (res.status >= 500)
-        log_line("error", std::string("msg=\"5xx\" route=") + route + " status=" + std::to_string(res.status)
-                            + " trace_id=" + tid);
-      if (ctx.cfg.access_log)
-        log_line("info", std::string("msg=access method=") + req.method + " route=" + route + " status="
-                           + std::to_string(res.status) + " duration_ms=" + std::to_string(secs * 1000)
-                           + " trace_id=" + tid);
-    }
+    ctx.stats.http_request(route, req.method, res.status, secs);
+    set_response(span, res.status);
+    if (res.status >= 500)
+      log_error("5xx").kv("route", route).kv("status", res.status);
+    if (ctx.cfg.access_log)
+      log_info("access").kv("method", req.method).kv("route", route).kv("status", res.status)
+        .kv("duration_ms", secs * 1000);
   };
 }
 
@@ -196,7 +116,7 @@ std::optional<id_type> principal(route_context& ctx, call& c) {
   }
   // The caller's own bucket: acting for someone else does not spend theirs.
   if (!ctx.limiter.allow(who->user_id)) {
-    ctx.stats.rejected->Add({{"reason", "rate_limited"}}).Increment();
+    ctx.stats.rejected("rate_limited");
     send_error(c.res, error_code::rate_limited, c.language);
     c.res.set_header("Retry-After", std::to_string(ctx.limiter.retry_after_seconds()));
     return std::nullopt;

@@ -8,12 +8,12 @@
 
 #include <httplib.h>
 
-#include "actors/metrics.hpp"
-#include "actors/tracing.hpp"
 #include "http/auth.hpp"
 #include "http/bridge.hpp"
 #include "http/rate_limit.hpp"
 #include "http/options.hpp"
+#include "telemetry/metrics.hpp"
+#include "telemetry/tracer.hpp"
 
 namespace booking {
 

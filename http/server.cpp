@@ -1,9 +1,9 @@
 #include "http/server.hpp"
 
-#include <iostream>
-
 #include "http/errors.hpp"
 #include "http/guard.hpp"
+#include "telemetry/child_span.hpp"
+#include "telemetry/log.hpp"
 
 namespace booking {
 
@@ -13,8 +13,12 @@ http_server::http_server(const server_config& cfg, core& c, metrics& m, tracer& 
   auto opts = cfg.core().store;
   bridge_ = std::make_unique<bridge>(c, opts, std::chrono::milliseconds{cfg.reply_timeout_ms});
   auto* br = bridge_.get();
+  auto* tr = &t;
   auth_ = std::make_unique<authenticator>(
-    [br](const std::string& hash) { return br->borrow_store()->find_token(hash); }, std::chrono::seconds{60},
+    [br, tr](const std::string& hash) {
+      return store_span(tr, "find_token").run([&] { return br->borrow_store()->find_token(hash); });
+    },
+    std::chrono::seconds{60},
     std::chrono::seconds{5});
   ctx_ = std::make_unique<route_context>(cfg, *bridge_, *auth_, m, t);
 
@@ -25,13 +29,13 @@ http_server::http_server(const server_config& cfg, core& c, metrics& m, tracer& 
       refusal = error_code::unavailable;
     if (refusal == error_code::none)
       return httplib::Server::HandlerResponse::Unhandled;
-    ctx->stats.rejected->Add({{"reason", refusal == error_code::unavailable ? "shutting_down" : "guard"}}).Increment();
+    ctx->stats.rejected(refusal == error_code::unavailable ? "shutting_down" : "guard");
     // Connection: close on every refusal, so that an unread body can never become a request.
     send_error(res, refusal, lang_of_path(req.path), true);
     return httplib::Server::HandlerResponse::Handled;
   });
   svr_.set_exception_handler([](const httplib::Request& req, httplib::Response& res, std::exception_ptr) {
-    std::cerr << "level=error msg=\"unhandled exception\"\n";
+    log_error("unhandled exception");
     send_error(res, error_code::internal, lang_of_path(req.path), true);
   });
   svr_.set_error_handler(httplib::Server::HandlerWithResponse{[](const httplib::Request& req, httplib::Response& res) {

@@ -6,7 +6,9 @@
 #include <mutex>
 #include <regex>
 
-#include "actors/tracing.hpp"
+#include "telemetry/child_span.hpp"
+#include "telemetry/otlp_json.hpp"
+#include "telemetry/tracer.hpp"
 #include "server_fixture.hpp"
 
 using namespace booking;

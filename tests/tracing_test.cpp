@@ -6,7 +6,9 @@
 #include <regex>
 
 #include "actor_fixture.hpp"
-#include "actors/tracing.hpp"
+#include "telemetry/child_span.hpp"
+#include "telemetry/otlp_json.hpp"
+#include "telemetry/tracer.hpp"
 
 using namespace booking;
 using namespace booking::test;
