@@ -283,8 +283,27 @@ void post_write(route_context& ctx, call& c, write_kind kind) {
 
 } // namespace
 
+std::vector<metrics::http_route> route_labels() {
+  // Until the route table is one: the routes registered below, and requests counted outside them.
+  const std::vector<int> get{200, 400, 401, 403, 404, 429, 500, 503};
+  const std::vector<int> post{200, 201, 400, 401, 403, 404, 409, 411, 413, 422, 429, 500, 503};
+  const std::vector<int> ops{200, 400, 503};
+  std::vector<metrics::http_route> out;
+  for (auto r : {"/{lang}/v2/training/booking", "/{lang}/v2/training/sessions", "/{lang}/v2/training/locations"})
+    out.push_back({r, {"GET", "HEAD"}, get});
+  for (auto r : {"/{lang}/v2/training/bookings", "/{lang}/v2/training/bookings/{id}/cancel",
+                 "/{lang}/v2/training/bookings/{id}/leave"})
+    out.push_back({r, {"POST"}, post});
+  for (auto r : {"/healthz", "/readyz", "/metrics", "/debug/traces"})
+    out.push_back({r, {"GET", "HEAD"}, ops});
+  out.push_back({"unmatched", {"GET", "HEAD", "POST", "OPTIONS"}, {404, 405}});
+  out.push_back({"refused", {"GET", "HEAD", "POST"}, {400, 411, 413, 503}});
+  return out;
+}
+
 void register_routes(httplib::Server& svr, route_context& ctx) {
   auto& x = ctx;
+  ctx.stats.prepare_http(route_labels()); // every series from start-up
   svr.Get(R"(/([^/]+)/v2/training/booking)",
           handler(x, "/{lang}/v2/training/booking", true, [&x](call& c) { get_page(x, c); }));
   svr.Get(R"(/([^/]+)/v2/training/sessions)",

@@ -103,7 +103,7 @@ log_line::log_line(log_level level, std::string_view msg) {
 
 log_line::~log_line() {
   if (!has_trace_)
-    if (auto& c = trace_scope::current())
+    if (auto& c = trace_scope::current(); c && !all_zero(c->trace))
       raw("trace_id", to_hex(c->trace));
   buf_ += '\n';
   write_all(buf_);

@@ -114,11 +114,11 @@ void metrics::spans_dropped(span_drop why, double n) { spans_dropped_by[static_c
 
 void metrics::rejected(std::string_view reason) { rejected_family->Add({{"reason", std::string(reason)}}).Increment(); }
 
-void metrics::prepare_http(const std::vector<http_route>& routes, const std::vector<int>& statuses) {
+void metrics::prepare_http(const std::vector<http_route>& routes) {
   for (auto& r : routes) {
     http_duration->Add({{"route", r.route}}, duration_buckets());
     for (auto& m : r.methods)
-      for (auto s : statuses)
+      for (auto s : r.statuses)
         http_requests->Add({{"route", r.route}, {"method", m}, {"status", std::to_string(s)}});
   }
 }

@@ -60,13 +60,15 @@ public:
   void waitlist_promotion(promotion_result r);
 
   // HTTP front-end.
+  /// The label values one route can take.
   struct http_route {
     std::string route;
     std::vector<std::string> methods;
+    std::vector<int> statuses;
   };
-  /// Zero-valued series for every route of the route table (with `unmatched` and `refused`),
-  /// each with its methods and every status in `statuses`.
-  void prepare_http(const std::vector<http_route>& routes, const std::vector<int>& statuses);
+  /// Zero-valued series for every route of the route table (with `unmatched` and `refused`):
+  /// each method with each status, and the route's duration histogram.
+  void prepare_http(const std::vector<http_route>& routes);
   /// One finished request: counter and duration histogram. No lock and no allocation once a
   /// thread has seen the series.
   void http_request(std::string_view route, std::string_view method, int status, double seconds);
