@@ -79,7 +79,8 @@ struct seeded_db {
 
 class server_process {
 public:
-  server_process(const std::string& db, std::vector<std::string> extra = {}) {
+  /// `stderr_file`: where the server's log goes (default: the test's own standard error).
+  server_process(const std::string& db, std::vector<std::string> extra = {}, const std::string& stderr_file = {}) {
     int out[2];
     REQUIRE(::pipe(out) == 0);
     pid_ = ::fork();
@@ -88,6 +89,13 @@ public:
       ::dup2(out[1], 1);
       ::close(out[0]);
       ::close(out[1]);
+      if (!stderr_file.empty()) {
+        int err = ::open(stderr_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (err >= 0) {
+          ::dup2(err, 2);
+          ::close(err);
+        }
+      }
       std::vector<std::string> args{BOOKING_SERVER_PATH, "--db=" + db, "--port=0"};
       for (auto& e : extra)
         args.push_back(e);
