@@ -1,0 +1,111 @@
+#include "http/middleware.hpp"
+
+#include <algorithm>
+
+#include "http/connection.hpp"
+#include "http/errors.hpp"
+#include "http/server_span.hpp"
+#include "telemetry/log.hpp"
+#include "telemetry/trace_scope.hpp"
+
+namespace booking {
+
+namespace {
+
+/// The incoming `traceparent`, when there is exactly one and it is valid.
+std::optional<trace_context> remote_parent(const httplib::Request& req) {
+  if (req.get_header_value_count("traceparent") != 1)
+    return std::nullopt;
+  return parse_traceparent(req.get_header_value("traceparent"));
+}
+
+/// Metrics, and the 5xx and access log lines (inside the request's trace scope: they carry its id).
+void finish(route_context& ctx, const char* route, const httplib::Request& req, int status, double secs) {
+  ctx.metrics.http_request(route, req.method, status, secs);
+  if (status >= 500)
+    log_error("5xx").kv("route", route).kv("status", status);
+  if (ctx.cfg.access_log)
+    log_info("access").kv("method", req.method).kv("route", route).kv("status", status).kv("duration_ms", secs * 1000);
+}
+
+} // namespace
+
+std::vector<metrics::http_route> metric_labels(const route_table& table) {
+  const std::vector<int> read{200, 400, 401, 403, 404, 429, 500, 503};
+  const std::vector<int> write{200, 201, 400, 401, 403, 404, 409, 411, 413, 422, 429, 500, 503};
+  const std::vector<int> ops{200, 400, 503};
+  std::vector<metrics::http_route> out;
+  for (auto& r : table.routes()) {
+    auto& statuses = !r.api ? ops : r.method == "GET" ? read : write;
+    std::vector<std::string> methods{r.method};
+    if (r.method == "GET")
+      methods.push_back("HEAD");
+    auto same = std::find_if(out.begin(), out.end(), [&](auto& o) { return o.route == r.label; });
+    if (same == out.end()) {
+      out.push_back({r.label, methods, statuses});
+    } else { // another method on the same path
+      same->methods.insert(same->methods.end(), methods.begin(), methods.end());
+      for (auto s : statuses)
+        if (std::find(same->statuses.begin(), same->statuses.end(), s) == same->statuses.end())
+          same->statuses.push_back(s);
+    }
+  }
+  out.push_back({"unmatched", {"GET", "HEAD", "POST", "PATCH", "OPTIONS"}, {204, 404, 405}});
+  out.push_back({"refused", {"GET", "HEAD", "POST", "PATCH"}, {400, 408, 411, 413, 414, 431, 503}});
+  return out;
+}
+
+void count_unrouted(route_context& ctx, const char* route, const httplib::Request& req, int status) {
+  auto* st = current_request();
+  double secs = 0;
+  if (st && st->started.time_since_epoch().count() != 0)
+    secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - st->started).count();
+  // Not traced, but its log lines still carry a trace id: the caller's, or a new one.
+  trace_scope in_request{ctx.tracing.start(remote_parent(req))};
+  finish(ctx, route, req, status, secs);
+}
+
+void serve(route_context& ctx, const route& r, const route_match& m, const httplib::Request& req,
+           httplib::Response& res) {
+  auto t0 = std::chrono::steady_clock::now();
+  call c{req, res, m.language, m.params, {}};
+  auto parent = remote_parent(req);
+  c.trace = ctx.tracing.start(parent);
+  trace_scope in_request{c.trace}; // every log line of this request carries its trace id
+  // Ops endpoints are not traced.
+  auto span = r.api ? server_span(ctx.tracing, req, r.label.c_str(), c.trace, parent, unix_nanos()) : child_span{};
+  bool counted = false;
+  if (r.api) {
+    auto n = ctx.inflight.fetch_add(1) + 1;
+    ctx.metrics.request_started();
+    counted = true;
+    if (n > static_cast<std::int64_t>(ctx.cfg.max_inflight)) {
+      ctx.metrics.rejected("overloaded");
+      send_error(res, error_code::overloaded, c.language);
+    }
+  }
+  if (res.status == -1) {
+    try {
+      r.fn(ctx, c);
+    } catch (const sql::error& e) {
+      ctx.metrics.store_error();
+      log_error("store error").kv("route", r.label).kv("error", e.what());
+      send_error(res, error_code::unavailable, c.language);
+    } catch (const std::exception& e) {
+      log_error("handler failed").kv("route", r.label).kv("error", e.what());
+      send_error(res, error_code::internal, c.language);
+    }
+  }
+  if (res.status == -1) // a route that forgot to answer is a bug, never an empty 200
+    send_error(res, error_code::internal, c.language);
+  if (counted) {
+    ctx.inflight.fetch_sub(1);
+    ctx.metrics.request_finished();
+  }
+  res.set_header("traceparent", format_traceparent(c.trace));
+  set_response(span, res.status);
+  finish(ctx, r.label.c_str(), req, res.status,
+         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+}
+
+} // namespace booking
