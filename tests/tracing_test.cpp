@@ -12,6 +12,8 @@
 
 #include "actor_fixture.hpp"
 #include "telemetry/child_span.hpp"
+#include "telemetry/log.hpp"
+#include "telemetry/otlp_exporter.hpp"
 #include "telemetry/otlp_json.hpp"
 #include "telemetry/trace_scope.hpp"
 #include "telemetry/tracer.hpp"
@@ -452,4 +454,166 @@ TEST_CASE("a load started by an unsampled request is recorded as its own root wh
         ++linked;
       }
   CHECK(linked == 2);
+}
+
+namespace {
+
+/// A local collector whose answers a test scripts: each POST takes the next status (the last one
+/// repeats); "hang" sleeps past the exporter's timeout. Records the client port of each request.
+struct scripted_collector {
+  httplib::Server svr;
+  std::mutex m;
+  std::vector<std::string> script;
+  std::vector<int> client_ports;
+  std::vector<std::chrono::steady_clock::time_point> arrivals;
+  int port = 0;
+  std::thread th;
+  explicit scripted_collector(std::vector<std::string> s) : script(std::move(s)) {
+    svr.Post("/v1/traces", [this](const httplib::Request& req, httplib::Response& res) {
+      std::string step;
+      {
+        std::lock_guard<std::mutex> g{m};
+        step = script[std::min(arrivals.size(), script.size() - 1)];
+        arrivals.push_back(std::chrono::steady_clock::now());
+        client_ports.push_back(req.remote_port);
+      }
+      if (step == "hang") {
+        std::this_thread::sleep_for(std::chrono::milliseconds{700});
+        step = "200";
+      }
+      auto space = step.find(' '); // "429 1": status and Retry-After
+      res.status = std::stoi(step.substr(0, space));
+      if (space != std::string::npos)
+        res.set_header("Retry-After", step.substr(space + 1));
+      res.set_content("{}", "application/json");
+    });
+    port = svr.bind_to_any_port("127.0.0.1");
+    th = std::thread{[this] { svr.listen_after_bind(); }};
+  }
+  ~scripted_collector() {
+    svr.stop();
+    th.join();
+  }
+  std::size_t requests() {
+    std::lock_guard<std::mutex> g{m};
+    return arrivals.size();
+  }
+};
+
+otlp_exporter_options fast(int port) {
+  otlp_exporter_options o;
+  o.endpoint = "http://127.0.0.1:" + std::to_string(port);
+  o.first_backoff = std::chrono::milliseconds{50};
+  o.max_backoff = std::chrono::milliseconds{400};
+  o.timeout = std::chrono::milliseconds{300};
+  o.max_attempts = 4;
+  return o;
+}
+
+const std::string body = R"({"resourceSpans":[]})";
+
+} // namespace
+
+TEST_CASE("OTLP export: 429 and 503 are retried with backoff, Retry-After honoured, one kept-alive connection") {
+  scripted_collector rx{{"429 1", "503", "200", "200", "200"}};
+  metrics meters;
+  otlp_exporter ex{fast(rx.port), &meters};
+  auto t0 = std::chrono::steady_clock::now();
+  auto out = ex.send(body, 7);
+  auto took = std::chrono::steady_clock::now() - t0;
+  CHECK(out.accepted == 7);
+  CHECK(out.dropped == 0);
+  CHECK(out.attempts == 3);
+  CHECK(meters.export_retries->Value() == 2);
+  CHECK(took >= std::chrono::milliseconds{1000 + 100}); // Retry-After: 1, then the doubled backoff
+  CHECK(took < std::chrono::seconds{3});
+  std::lock_guard<std::mutex> g{rx.m};
+  REQUIRE(rx.arrivals.size() == 3);
+  CHECK(rx.arrivals[1] - rx.arrivals[0] >= std::chrono::milliseconds{1000});
+  CHECK(rx.arrivals[2] - rx.arrivals[1] >= std::chrono::milliseconds{100});
+  CHECK(rx.client_ports[0] == rx.client_ports[2]); // the connection is kept alive
+}
+
+TEST_CASE("OTLP export: 500 is not retried; the spans are dropped as non_retryable") {
+  scripted_collector rx{{"500"}};
+  metrics meters;
+  tracer_options o;
+  o.otlp = fast(rx.port);
+  o.meters = &meters;
+  o.flush_interval = std::chrono::milliseconds{60000};
+  tracer t{o};
+  for (int i = 0; i < 3; ++i) {
+    span_record s;
+    s.trace = t.start(std::nullopt).trace;
+    s.id = t.new_span_id();
+    t.record(s);
+  }
+  t.flush();
+  CHECK(rx.requests() == 1);
+  CHECK(t.dropped() == 3);
+  CHECK(meters.spans_dropped_by[static_cast<int>(span_drop::non_retryable)]->Value() == 3);
+  CHECK(meters.export_retries->Value() == 0);
+}
+
+TEST_CASE("OTLP export: a collector that hangs or is down costs bounded attempts, then the spans are dropped") {
+  SUBCASE("hangs") {
+    scripted_collector rx{{"hang"}};
+    metrics meters;
+    otlp_exporter ex{fast(rx.port), &meters};
+    auto t0 = std::chrono::steady_clock::now();
+    auto out = ex.send(body, 4);
+    CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds{4}); // 4 timeouts + backoff
+    CHECK(out.attempts == 4);
+    CHECK(out.dropped == 4);
+    CHECK(out.reason == span_drop::retries_exhausted);
+  }
+  SUBCASE("is down") {
+    int dead = 0;
+    {
+      httplib::Server probe;
+      dead = probe.bind_to_any_port("127.0.0.1");
+    }
+    metrics meters;
+    otlp_exporter ex{fast(dead), &meters};
+    auto t0 = std::chrono::steady_clock::now();
+    auto out = ex.send(body, 2);
+    auto took = std::chrono::steady_clock::now() - t0;
+    CHECK(out.attempts == 4);
+    CHECK(out.reason == span_drop::retries_exhausted);
+    CHECK(meters.export_retries->Value() == 3);
+    CHECK(took >= std::chrono::milliseconds{50 + 100 + 200}); // exponential backoff
+    CHECK(took < std::chrono::seconds{3});
+  }
+  SUBCASE("shutdown cuts the retries short") {
+    scripted_collector rx{{"503 5"}};
+    otlp_exporter ex{fast(rx.port), nullptr};
+    std::thread stopper{[&] {
+      std::this_thread::sleep_for(std::chrono::milliseconds{200});
+      ex.interrupt();
+    }};
+    auto t0 = std::chrono::steady_clock::now();
+    auto out = ex.send(body, 1);
+    stopper.join();
+    CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds{1}); // not the 5 s Retry-After
+    CHECK(out.dropped == 1);
+  }
+}
+
+TEST_CASE("partial success: rejectedSpans as a string or a number") {
+  CHECK(otlp_rejected_spans(R"({"partialSuccess":{"rejectedSpans":"3"}})") == 3);
+  CHECK(otlp_rejected_spans(R"({"partialSuccess":{"rejectedSpans":4,"errorMessage":"x"}})") == 4);
+  CHECK(otlp_rejected_spans(R"({"partialSuccess":{}})") == 0);
+  CHECK(otlp_rejected_spans("{}") == 0);
+  CHECK(otlp_rejected_spans("not json") == 0);
+}
+
+TEST_CASE("logfmt values: plain, or quoted with escapes") {
+  CHECK(logfmt_value("plain") == "plain");
+  CHECK(logfmt_value("") == R"("")");
+  CHECK(logfmt_value("two words") == R"("two words")");
+  CHECK(logfmt_value(R"(say "hi")") == R"("say \"hi\"")");
+  CHECK(logfmt_value("a=b") == R"("a=b")");
+  CHECK(logfmt_value("back\\slash") == R"("back\\slash")");
+  CHECK(logfmt_value("line\nbreak\ttab\x01") == R"("line\nbreak\ttab\u0001")");
+  CHECK(std::regex_match(rfc3339_millis_now(), std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)")));
 }
