@@ -169,9 +169,15 @@ void install_edge(httplib::Server& svr, route_context& ctx) {
   }});
 
   // Runs last, on every response the library writes: the framing is the body's own.
-  svr.set_post_routing_handler([](const Request&, Response& res) {
+  svr.set_post_routing_handler([](const Request& req, Response& res) {
     auto* st = current_request();
-    bool close = st && st->close;
+    // The library also ends HTTP/1.0 connections unless they ask exactly `Connection: Keep-Alive`
+    // (its own test, case-sensitive): say so.
+    auto conn = req.get_header_value("Connection");
+    bool http10_close = req.version == "HTTP/1.0" && conn != "Keep-Alive";
+    bool close = (st && st->close) || http10_close || conn == "close";
+    if (close && st)
+      st->close = true;
     for (const char* h : {"Content-Range", "Accept-Ranges", "Content-Encoding", "Transfer-Encoding", "Date",
                           "Content-Length"})
       res.headers.erase(h);

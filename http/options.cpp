@@ -1,6 +1,7 @@
 #include "http/options.hpp"
 
 #include <sstream>
+#include <vector>
 
 #include <caf/config_option_adder.hpp>
 
@@ -39,6 +40,31 @@ server_config::server_config() {
     .add(rate_limit_burst, "rate-limit-burst", "requests a user may make at once")
     .add(store_busy_timeout_ms, "store-busy-timeout-ms", "how long a store call waits for a lock")
     .add(store_delay_ms, "store-delay-ms", "fault injection: delay added to every store call");
+}
+
+caf::error server_config::parse_args(int argc, char** argv) {
+  static const char* const booleans[] = {"access-log"};
+  std::vector<std::string> args;
+  for (int i = 0; i < argc; ++i) {
+    std::string a = argv[i];
+    bool keep = true;
+    for (const char* b : booleans) {
+      auto prefix = std::string("--") + b + "=";
+      if (i > 0 && a.rfind(prefix, 0) == 0) {
+        auto v = a.substr(prefix.size());
+        if (v == "true" || v == "1" || v == "yes" || v == "on")
+          a = std::string("--") + b;
+        else if (v == "false" || v == "0" || v == "no" || v == "off")
+          keep = false; // the default
+      }
+    }
+    if (keep)
+      args.push_back(std::move(a));
+  }
+  std::vector<char*> ptrs;
+  for (auto& a : args)
+    ptrs.push_back(a.data());
+  return parse(static_cast<int>(ptrs.size()), ptrs.data());
 }
 
 core_options server_config::core() const {

@@ -22,7 +22,7 @@ int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
 
   server_config cfg;
-  if (auto err = cfg.parse(argc, argv)) {
+  if (auto err = cfg.parse_args(argc, argv)) {
     log_error("invalid command line").kv("error", to_string(err));
     return 2;
   }
