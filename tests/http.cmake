@@ -17,6 +17,8 @@ add_test(NAME hostile_clients
   COMMAND python3 ${PROJECT_SOURCE_DIR}/scripts/hostile-clients --pool 32 --seconds 8 --check)
 set_tests_properties(hostile_clients PROPERTIES
   ENVIRONMENT "BUILD_DIR=${PROJECT_BINARY_DIR}" SKIP_RETURN_CODE 77 TIMEOUT 300 RUN_SERIAL TRUE)
+booking_e2e_test(e2e_telemetry_tests e2e_telemetry_test.cpp)
+target_compile_definitions(e2e_telemetry_tests PRIVATE BOOKING_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
 
 # The framing fuzzer against a live server: generated requests over raw sockets, every answer
 # checked for exact framing, its own JSON body and no token of the database; alone and behind the
