@@ -71,21 +71,16 @@ void get_locations(route_context& ctx, call& c) {
 }
 
 /// The promotion a cancel or leave ran inside its transaction, as a child of the write's store span.
-void record_promotion_span(route_context& ctx, const write_outcome& o, const span_record& store_span) {
-  if (o.result.promotion_start_ns == 0)
+void promotion_span(route_context& ctx, const child_span& store, const write_result& r) {
+  if (!store || r.promotion_start_ns == 0)
     return;
-  span_record p;
-  p.trace = store_span.trace;
-  p.id = ctx.tracing.new_span_id();
-  p.parent = store_span.id;
-  p.name = "store promotion";
-  p.start_ns = std::max(o.result.promotion_start_ns, store_span.start_ns); // clocks read on one thread
-  p.end_ns = std::min(std::max(o.result.promotion_end_ns, p.start_ns), store_span.end_ns);
-  p.attr("db.system.name", std::string("sqlite"))
-    .attr("db.operation.name", std::string("promote_waitlist"))
-    .attr("booking.waitlist.promoted", static_cast<std::int64_t>(o.result.promotion.promoted))
-    .attr("booking.waitlist.skipped", static_cast<std::int64_t>(o.result.promotion.skipped));
-  ctx.tracing.record(std::move(p));
+  child_span p{&ctx.tracing, "store promotion", store.context()};
+  p.start_at(std::max(r.promotion_start_ns, store.start_ns())); // never before its parent
+  p.set("db.system.name", "sqlite")
+    .set("db.operation.name", "promote_waitlist")
+    .set("booking.waitlist.promoted", r.promotion.promoted)
+    .set("booking.waitlist.skipped", r.promotion.skipped);
+  p.end(std::max(r.promotion_end_ns, r.promotion_start_ns)); // the store span ends after this one
 }
 
 void post_write(route_context& ctx, call& c, write_kind kind) {
@@ -138,12 +133,12 @@ void post_write(route_context& ctx, call& c, write_kind kind) {
     return {created, booking_json(*r.b, tz, l, now, true).dump()};
   };
   static const char* const operations[] = {"book", "cancel", "leave", "waitlist_join", "waitlist_withdraw"};
-  auto out = traced_store_call(
-    ctx, c, operations[static_cast<int>(kind)],
-    [&] {
-      return ctx.br.borrow_store()->write(*user, cmd, now, policy, idem.request ? &*idem.request : nullptr, respond);
-    },
-    [&ctx](const write_outcome& o, const span_record& store_span) { record_promotion_span(ctx, o, store_span); });
+  auto span = store_span(&ctx.tracing, operations[static_cast<int>(kind)], c.trace);
+  auto out = span.run([&] {
+    return ctx.br.borrow_store()->write(*user, cmd, now, policy, idem.request ? &*idem.request : nullptr, respond);
+  });
+  promotion_span(ctx, span, out.result);
+  span.end();
   if (out.mismatch)
     return send_error(c.res, error_code::idempotency_mismatch, c.language);
   send_json(c.res, out.response.status, out.response.body);
@@ -155,10 +150,10 @@ void post_write(route_context& ctx, call& c, write_kind kind) {
     ctx.br.actors().after_write(*user);
     for (auto other : out.result.affected_users)
       ctx.br.actors().after_write(other);
-    if (out.result.promotion.promoted > 0)
-      ctx.stats.waitlist_promoted->Increment(out.result.promotion.promoted);
-    if (out.result.promotion.skipped > 0)
-      ctx.stats.waitlist_skipped->Increment(out.result.promotion.skipped);
+    for (int i = 0; i < out.result.promotion.promoted; ++i)
+      ctx.metrics.waitlist_promotion(promotion_result::promoted);
+    for (int i = 0; i < out.result.promotion.skipped; ++i)
+      ctx.metrics.waitlist_promotion(promotion_result::skipped);
   }
 }
 

@@ -18,6 +18,7 @@
 #include "http/errors.hpp"
 #include "http/guard.hpp"
 #include "http/middleware.hpp"
+#include "telemetry/log.hpp"
 
 namespace booking {
 
@@ -54,7 +55,7 @@ bool refuse_if_needed(route_context& ctx, const Request& req, Response& res) {
   }
   if (!verdict)
     return false;
-  ctx.stats.rejected->Add({{"reason", reason}}).Increment();
+  ctx.metrics.rejected(reason);
   send_error(res, verdict.code, lang_of_path(req.path), true);
   if (verdict.status != 0)
     res.status = verdict.status;
@@ -143,7 +144,7 @@ void install_edge(httplib::Server& svr, route_context& ctx) {
 
   svr.set_exception_handler([](const Request& req, Response& res, std::exception_ptr) {
     sanitize_request(writable(req));
-    log_line("error", "msg=\"unhandled exception\"");
+    log_error("unhandled exception");
     res.headers.clear();
     send_error(res, error_code::internal, lang_of_path(req.path), true);
     mark_answered();

@@ -5,6 +5,8 @@
 
 #include <caf/config_option_adder.hpp>
 
+#include "telemetry/log.hpp"
+
 namespace booking {
 
 server_config::server_config() {
@@ -85,13 +87,13 @@ core_options server_config::core() const {
 
 std::string server_config::summary() const {
   std::ostringstream s;
-  s << "db=" << db << " bind=" << bind << " port=" << port << " http_threads=" << http_threads
+  s << "db=" << logfmt_value(db) << " bind=" << logfmt_value(bind) << " port=" << port << " http_threads=" << http_threads
     << " max_inflight=" << max_inflight << " cache_ttl_seconds=" << cache_ttl_seconds
     << " cache_idle_seconds=" << cache_idle_seconds << " cache_max_users=" << cache_max_users
     << " cancel_window_hours=" << cancel_window_hours << " waitlist_cutoff_hours=" << waitlist_cutoff_hours
     << " invalidation_workers=" << invalidation_workers
     << " invalidation_queue=" << invalidation_queue << " store_threads=" << store_threads
-    << " timezone=" << timezone << " trace_sample_rate=" << trace_sample_rate;
+    << " timezone=" << logfmt_value(timezone) << " trace_sample_rate=" << trace_sample_rate;
   return s.str();
 }
 

@@ -48,7 +48,7 @@ struct server_config : caf::actor_system_config {
   caf::error parse_args(int argc, char** argv);
 
   core_options core() const;
-  /// A one-line summary for the start-up log (no secrets).
+  /// The start-up log's fields, as logfmt pairs (no secrets).
   std::string summary() const;
 };
 

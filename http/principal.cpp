@@ -24,7 +24,7 @@ std::optional<principal_info> authenticate(route_context& ctx, call& c) {
   }
   // The caller's own bucket: acting for someone else does not spend theirs.
   if (!ctx.limiter.allow(who->user_id)) {
-    ctx.stats.rejected->Add({{"reason", "rate_limited"}}).Increment();
+    ctx.metrics.rejected("rate_limited");
     send_error(c.res, error_code::rate_limited, c.language);
     c.res.set_header("Retry-After", std::to_string(ctx.limiter.retry_after_seconds()));
     return std::nullopt;

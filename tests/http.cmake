@@ -22,6 +22,8 @@ booking_e2e_test(e2e_waitlist_tests e2e_waitlist_test.cpp)
 # SPEC §8's waitlist storm at a small scale: invariants 1, 10, 11 and every promoted member's next page.
 add_test(NAME waitlist_storm COMMAND python3 ${PROJECT_SOURCE_DIR}/scripts/waitlist-storm --sessions 10 --clients 16)
 set_tests_properties(waitlist_storm PROPERTIES ENVIRONMENT "BUILD_DIR=${PROJECT_BINARY_DIR}" TIMEOUT 300)
+booking_e2e_test(e2e_telemetry_tests e2e_telemetry_test.cpp)
+target_compile_definitions(e2e_telemetry_tests PRIVATE BOOKING_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
 
 # The framing fuzzer against a live server: generated requests over raw sockets, every answer
 # checked for exact framing, its own JSON body and no token of the database; alone and behind the
