@@ -16,7 +16,13 @@ int status_of(error_code e) {
     case error_code::session_closed:
     case error_code::insufficient_credits:
     case error_code::insufficient_leave_quota:
-    case error_code::not_cancellable: return 409;
+    case error_code::not_cancellable:
+    case error_code::already_waitlisted:
+    case error_code::session_has_space:
+    case error_code::waitlist_full:
+    case error_code::not_withdrawable:
+    case error_code::capacity_below_booked:
+    case error_code::email_taken: return 409;
     case error_code::length_required: return 411;
     case error_code::payload_too_large: return 413;
     case error_code::idempotency_mismatch: return 422;

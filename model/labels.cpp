@@ -41,6 +41,12 @@ const char* to_string(error_code e) {
     case error_code::insufficient_credits: return "insufficient_credits";
     case error_code::insufficient_leave_quota: return "insufficient_leave_quota";
     case error_code::not_cancellable: return "not_cancellable";
+    case error_code::already_waitlisted: return "already_waitlisted";
+    case error_code::session_has_space: return "session_has_space";
+    case error_code::waitlist_full: return "waitlist_full";
+    case error_code::not_withdrawable: return "not_withdrawable";
+    case error_code::capacity_below_booked: return "capacity_below_booked";
+    case error_code::email_taken: return "email_taken";
     case error_code::length_required: return "length_required";
     case error_code::payload_too_large: return "payload_too_large";
     case error_code::idempotency_mismatch: return "idempotency_mismatch";
@@ -85,6 +91,14 @@ const char* error_message(error_code e, lang l) {
     case error_code::insufficient_credits: return en ? "You have no credits left." : "您的點數不足。";
     case error_code::insufficient_leave_quota: return en ? "You have no leave left." : "您的請假次數已用完。";
     case error_code::not_cancellable: return en ? "This booking cannot be changed any more." : "此預約已無法變更。";
+    case error_code::already_waitlisted:
+      return en ? "You are already on the waitlist of this session." : "您已在此課程的候補名單中。";
+    case error_code::session_has_space: return en ? "This session has free seats; book it instead." : "此課程尚有名額，請直接預約。";
+    case error_code::waitlist_full: return en ? "The waitlist of this session is full." : "此課程的候補名單已滿。";
+    case error_code::not_withdrawable: return en ? "This waitlist entry cannot be withdrawn." : "此候補登記無法撤回。";
+    case error_code::capacity_below_booked:
+      return en ? "The capacity cannot be lower than the seats already booked." : "名額不可少於已預約的人數。";
+    case error_code::email_taken: return en ? "This email address is already in use." : "此電子郵件地址已被使用。";
     case error_code::length_required: return en ? "Content-Length is required." : "需要 Content-Length 標頭。";
     case error_code::payload_too_large: return en ? "The request body is too large." : "請求內容過大。";
     case error_code::idempotency_mismatch:
