@@ -57,6 +57,15 @@ void location_cache_state::refresh() {
   });
 }
 
+void location_cache_state::refresh_now(slot_ptr done) {
+  if (loading) {
+    pending_refreshes.push_back(std::move(done));
+    return;
+  }
+  covered_refreshes.push_back(std::move(done));
+  refresh();
+}
+
 void location_cache_state::on_loaded(location_list fresh) {
   loading = false;
   if (fresh) {
@@ -72,6 +81,17 @@ void location_cache_state::on_loaded(location_list fresh) {
   waiters.clear();
   for (auto& w : parked)
     answer(w);
+  // The directories were sent the new list above, before these answers: a page requested after
+  // the answer is queued behind it in the directory's mailbox.
+  auto refreshed = std::move(covered_refreshes);
+  covered_refreshes.clear();
+  for (auto& slot : refreshed)
+    slot->deliver(fresh ? body_result{body, error_code::none} : body_result{nullptr, error_code::unavailable});
+  if (!pending_refreshes.empty()) {
+    covered_refreshes = std::move(pending_refreshes);
+    pending_refreshes.clear();
+    refresh();
+  }
 }
 
 void location_cache_state::answer(waiter& w) {
@@ -107,6 +127,7 @@ location_cache_actor::behavior_type location_cache(location_cache_actor::statefu
       self->state.on_get(location_cache_state::waiter{{}, std::move(slot), h, received});
     },
     [self](refresh_atom) { self->state.refresh(); },
+    [self](refresh_atom, slot_ptr& done) { self->state.refresh_now(std::move(done)); },
     [self](loaded_atom, location_list& fresh) { self->state.on_loaded(std::move(fresh)); },
   };
 }

@@ -1,7 +1,7 @@
 # http/: routes, guard, bridge, the executables' main.
 add_library(booking_http STATIC
   ${CMAKE_CURRENT_LIST_DIR}/server.cpp ${CMAKE_CURRENT_LIST_DIR}/guard.cpp ${CMAKE_CURRENT_LIST_DIR}/errors.cpp
-  ${CMAKE_CURRENT_LIST_DIR}/routes.cpp ${CMAKE_CURRENT_LIST_DIR}/auth.cpp ${CMAKE_CURRENT_LIST_DIR}/bridge.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/routes.cpp ${CMAKE_CURRENT_LIST_DIR}/admin_routes.cpp ${CMAKE_CURRENT_LIST_DIR}/auth.cpp ${CMAKE_CURRENT_LIST_DIR}/bridge.cpp
   ${CMAKE_CURRENT_LIST_DIR}/options.cpp ${CMAKE_CURRENT_LIST_DIR}/idempotency.cpp ${CMAKE_CURRENT_LIST_DIR}/rate_limit.cpp ${CMAKE_CURRENT_LIST_DIR}/maintenance.cpp)
 target_link_libraries(booking_http PUBLIC booking_actors PkgConfig::HTTPLIB)
 

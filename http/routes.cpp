@@ -9,6 +9,7 @@
 #include "http/errors.hpp"
 #include "http/guard.hpp"
 #include "http/idempotency.hpp"
+#include "http/route_support.hpp"
 #include "model/json.hpp"
 #include "model/labels.hpp"
 #include "model/rules.hpp"
@@ -22,42 +23,6 @@ using httplib::Request;
 using httplib::Response;
 
 constexpr int max_json_depth = 16;
-
-/// A handled request: the language, and the principal once authenticated.
-struct call {
-  const Request& req;
-  Response& res;
-  lang language = lang::en;
-  trace_context trace; // span: this request's server span
-  /// Where the next hop's message leaves from (its parent is the server span).
-  hop next_hop() const { return hop{trace, trace.sampled ? unix_nanos() : 0}; }
-};
-
-/// A store call made on this HTTP thread, as a client span of the request when sampled.
-template <class F>
-auto traced_store_call(route_context& ctx, const call& c, const char* operation, F f) {
-  if (!c.trace.sampled)
-    return f();
-  span_record s;
-  s.trace = c.trace.trace;
-  s.id = ctx.tracing.new_span_id();
-  s.parent = c.trace.span;
-  s.name = std::string("store ") + operation;
-  s.kind = span_kind::client;
-  s.start_ns = unix_nanos();
-  s.attr("db.system", std::string("sqlite")).attr("db.operation", std::string(operation));
-  try {
-    auto r = f();
-    s.end_ns = unix_nanos();
-    ctx.tracing.record(std::move(s));
-    return r;
-  } catch (...) {
-    s.end_ns = unix_nanos();
-    s.error = true;
-    ctx.tracing.record(std::move(s));
-    throw;
-  }
-}
 
 prometheus::Counter& request_counter(metrics& m, const char* route, const std::string& method, int status) {
   // Family::Add locks; a per-thread list of the few (route, method, status) series this thread has
@@ -172,17 +137,6 @@ httplib::Server::Handler handler(route_context& ctx, const char* route, bool adm
   };
 }
 
-/// The language of the `{lang}` capture, or a 404 (any other value is not a route).
-bool language(call& c) {
-  auto l = parse_lang(c.req.matches[1].str());
-  if (!l) {
-    send_error(c.res, error_code::not_found, lang::en);
-    return false;
-  }
-  c.language = *l;
-  return true;
-}
-
 /// Authenticates and resolves `?user_id=N`: the user acted for, or nullopt after an error reply.
 std::optional<id_type> principal(route_context& ctx, call& c) {
   if (c.req.get_header_value_count("Authorization") != 1) {
@@ -232,22 +186,6 @@ std::optional<date_range> range_of(route_context& ctx, call& c) {
   if (!r.range)
     send_error(c.res, error_code::invalid_request, c.language);
   return r.range;
-}
-
-/// The JSON object of a POST body; an empty body is `{}`. nullopt after an error reply.
-std::optional<json> body_object(call& c) {
-  if (c.req.body.empty())
-    return json::object();
-  if (too_deep(c.req.body, max_json_depth)) {
-    send_error(c.res, error_code::invalid_request, c.language, true);
-    return std::nullopt;
-  }
-  auto j = json::parse(c.req.body, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) {
-    send_error(c.res, error_code::invalid_request, c.language);
-    return std::nullopt;
-  }
-  return j;
 }
 
 void get_page(route_context& ctx, call& c) {
@@ -363,6 +301,37 @@ void post_write(route_context& ctx, call& c, write_kind kind) {
 
 } // namespace
 
+/// The language of the `{lang}` capture, or a 404 (any other value is not a route).
+bool language(call& c) {
+  auto l = parse_lang(c.req.matches[1].str());
+  if (!l) {
+    send_error(c.res, error_code::not_found, lang::en);
+    return false;
+  }
+  c.language = *l;
+  return true;
+}
+
+/// The JSON object of a POST body; an empty body is `{}`. nullopt after an error reply.
+std::optional<json> body_object(call& c) {
+  if (c.req.body.empty())
+    return json::object();
+  if (too_deep(c.req.body, max_json_depth)) {
+    send_error(c.res, error_code::invalid_request, c.language, true);
+    return std::nullopt;
+  }
+  auto j = json::parse(c.req.body, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    send_error(c.res, error_code::invalid_request, c.language);
+    return std::nullopt;
+  }
+  return j;
+}
+
+httplib::Server::Handler route_handler(route_context& ctx, const char* route, std::function<void(call&)> f) {
+  return handler(ctx, route, true, std::move(f));
+}
+
 void register_routes(httplib::Server& svr, route_context& ctx) {
   auto& x = ctx;
   svr.Get(R"(/([^/]+)/v2/training/booking)",
@@ -379,6 +348,7 @@ void register_routes(httplib::Server& svr, route_context& ctx) {
   svr.Post(R"(/([^/]+)/v2/training/bookings/([^/]+)/leave)",
            handler(x, "/{lang}/v2/training/bookings/{id}/leave", true,
                    [&x](call& c) { post_write(x, c, write_kind::leave); }));
+  register_admin_routes(svr, x);
 
   svr.Get("/healthz", handler(x, "/healthz", false, [](call& c) { send_json(c.res, 200, R"({"status":"ok"})"); }));
   svr.Get("/readyz", handler(x, "/readyz", false, [&x](call& c) {

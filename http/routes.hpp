@@ -14,6 +14,7 @@
 #include "http/bridge.hpp"
 #include "http/rate_limit.hpp"
 #include "http/options.hpp"
+#include "model/admin_store.hpp"
 
 namespace booking {
 
@@ -27,6 +28,8 @@ struct route_context {
 
   tracer& tracing;
   rate_limiter limiter;
+  /// Waitlist promotion run inside admin writes that free seats or raise capacity.
+  promoter promote;
 
   route_context(const server_config& c, bridge& b, authenticator& a, metrics& m, tracer& t)
     : cfg(c), br(b), auth(a), stats(m), tracing(t),
