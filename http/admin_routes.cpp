@@ -10,7 +10,8 @@
 #include "http/errors.hpp"
 #include "http/guard.hpp"
 #include "http/idempotency.hpp"
-#include "http/route_support.hpp"
+#include "http/middleware.hpp"
+#include "http/principal.hpp"
 #include "model/admin_store.hpp"
 #include "model/json.hpp"
 
@@ -135,40 +136,18 @@ bool only_keys(const json& body, std::initializer_list<const char*> known) {
   return true;
 }
 
-/// The id of path capture `n`, or nullopt.
-std::optional<id_type> path_id(const call& c, int n) { return parse_id(c.req.matches[n].str()); }
+/// The id of the route's first `{id}`, or nullopt.
+std::optional<id_type> path_id(const call& c) { return parse_id(c.params[0]); }
 
-/// Authenticates an admin token: 401 without a valid one, 403 for a member's, 429 over the rate.
-std::optional<token_info> admin_principal(route_context& ctx, call& c) {
-  if (c.req.get_header_value_count("Authorization") != 1) {
-    send_error(c.res, error_code::unauthorized, c.language);
+/// Authenticates an admin token: 401 without a valid one, 403 for a member's, 429 over the rate;
+/// `?user_id=` naming a missing user is a 404 as on every route (admin routes act as the admin).
+std::optional<principal_info> admin_principal(route_context& ctx, call& c) {
+  auto who = authenticate(ctx, c);
+  if (!who)
     return std::nullopt;
-  }
-  auto who = ctx.auth.authenticate(c.req.get_header_value("Authorization"));
-  if (!who) {
-    send_error(c.res, error_code::unauthorized, c.language);
-    return std::nullopt;
-  }
-  if (!ctx.limiter.allow(who->user_id)) {
-    ctx.stats.rejected->Add({{"reason", "rate_limited"}}).Increment();
-    send_error(c.res, error_code::rate_limited, c.language);
-    c.res.set_header("Retry-After", std::to_string(ctx.limiter.retry_after_seconds()));
-    return std::nullopt;
-  }
   if (who->r != role::admin) {
     send_error(c.res, error_code::forbidden, c.language);
     return std::nullopt;
-  }
-  if (c.req.has_param("user_id")) { // admin routes act as the admin; a named user must still exist
-    auto id = c.req.get_param_value_count("user_id") == 1 ? parse_id(c.req.get_param_value("user_id")) : std::nullopt;
-    if (!id) {
-      send_error(c.res, error_code::invalid_request, c.language);
-      return std::nullopt;
-    }
-    if (!ctx.br.borrow_store()->find_user(*id)) {
-      send_error(c.res, error_code::not_found, c.language);
-      return std::nullopt;
-    }
   }
   return who;
 }
@@ -181,14 +160,14 @@ admin_op invalid(std::string problem) {
 }
 
 /// Runs one admin write: idempotency, the store transaction, then the cache fan-out before the reply.
-void run_write(route_context& ctx, call& c, const token_info& who, const char* operation, const admin_op& op) {
-  auto idem = idempotency_of(c.req, who.user_id);
+void run_write(route_context& ctx, call& c, const principal_info& who, const char* operation, const admin_op& op) {
+  auto idem = idempotency_of(c.req, who.caller);
   if (idem.invalid)
     return send_error(c.res, error_code::invalid_request, c.language);
   auto& tz = ctx.br.actors().tz();
   auto l = c.language;
   admin_call call;
-  call.actor = who.user_id;
+  call.actor = who.caller;
   call.now = now_seconds();
   call.idem = idem.request ? &*idem.request : nullptr;
   call.respond = [l](const admin_result& r) -> stored_response {
@@ -246,13 +225,11 @@ std::optional<int> limit_of(call& c) {
 
 /// The common prefix of every admin route: language, admin token, and for writes the JSON body.
 struct prelude {
-  token_info who;
+  principal_info who;
   json body;
 };
 
 std::optional<prelude> begin(route_context& ctx, call& c, bool with_body) {
-  if (!language(c))
-    return std::nullopt;
   auto who = admin_principal(ctx, c);
   if (!who)
     return std::nullopt;
@@ -277,7 +254,7 @@ admin_op location_create(const json& b) {
 }
 
 admin_op location_edit(const call& c, const json& b) {
-  auto id = path_id(c, 2);
+  auto id = path_id(c);
   if (!id)
     return invalid("bad location id");
   if (!only_keys(b, {"name", "address"}))
@@ -379,7 +356,7 @@ admin_op schedule_create(const json& b) {
 }
 
 admin_op session_edit(const call& c, const json& b) {
-  auto id = path_id(c, 2);
+  auto id = path_id(c);
   if (!id)
     return invalid("bad session id");
   if (!only_keys(b, {"title", "coach", "capacity", "waitlist_capacity", "starts_at", "ends_at"}))
@@ -408,7 +385,7 @@ admin_op session_edit(const call& c, const json& b) {
 }
 
 admin_op session_cancel(const call& c, const json& b) {
-  auto id = path_id(c, 2);
+  auto id = path_id(c);
   if (!id)
     return invalid("bad session id");
   if (!only_keys(b, {"reason"}))
@@ -443,7 +420,7 @@ admin_op member_create(const json& b) {
 }
 
 admin_op member_credits(const call& c, const json& b) {
-  auto id = path_id(c, 2);
+  auto id = path_id(c);
   if (!id)
     return invalid("bad member id");
   if (!only_keys(b, {"delta", "reason"}) || !b.contains("delta") || !b.contains("reason"))
@@ -471,7 +448,7 @@ void write_route(route_context& ctx, call& c, const char* operation, Make make) 
 /// A write route on a path id with no body fields.
 admin_op by_id(const call& c, const json& b, const char* what,
                admin_result (admin_store::*fn)(const admin_call&, id_type)) {
-  auto id = path_id(c, 2);
+  auto id = path_id(c);
   if (!id)
     return invalid(std::string("bad ") + what + " id");
   if (!b.empty())
@@ -488,84 +465,74 @@ void read_route(route_context& ctx, call& c, const char* operation, Read read) {
 
 } // namespace
 
-void register_admin_routes(httplib::Server& svr, route_context& ctx) {
-  auto& x = ctx;
-  const std::string p = R"(/([^/]+)/v2/admin/)";
-  svr.Post(p + "locations", route_handler(x, "/{lang}/v2/admin/locations", [&x](call& c) {
-             write_route(x, c, "admin location.create", [](const call&, const json& b) { return location_create(b); });
-           }));
-  svr.Patch(p + "locations/([^/]+)", route_handler(x, "/{lang}/v2/admin/locations/{id}", [&x](call& c) {
-              write_route(x, c, "admin location.update", location_edit);
-            }));
-  svr.Post(p + "sessions", route_handler(x, "/{lang}/v2/admin/sessions", [&x](call& c) {
-             write_route(x, c, "admin session.create", [](const call&, const json& b) { return session_create(b); });
-           }));
-  svr.Post(p + "schedules", route_handler(x, "/{lang}/v2/admin/schedules", [&x](call& c) {
-             write_route(x, c, "admin schedule.create", [](const call&, const json& b) { return schedule_create(b); });
-           }));
-  svr.Patch(p + "sessions/([^/]+)", route_handler(x, "/{lang}/v2/admin/sessions/{id}", [&x](call& c) {
-              write_route(x, c, "admin session.update", session_edit);
-            }));
-  svr.Post(p + "sessions/([^/]+)/cancel", route_handler(x, "/{lang}/v2/admin/sessions/{id}/cancel", [&x](call& c) {
-             write_route(x, c, "admin session.cancel", session_cancel);
-           }));
-  svr.Get(p + "sessions/([^/]+)/waitlist", route_handler(x, "/{lang}/v2/admin/sessions/{id}/waitlist", [&x](call& c) {
-            read_route(x, c, "admin session.waitlist", [](route_context& ctx, call& c, const char* op) {
-              auto id = path_id(c, 2);
-              if (!id)
-                return send_error(c.res, error_code::invalid_request, c.language);
-              run_read(ctx, c, op, [id](admin_store& a) { return a.session_waitlist(*id); });
-            });
-          }));
-  svr.Post(p + "members", route_handler(x, "/{lang}/v2/admin/members", [&x](call& c) {
-             write_route(x, c, "admin member.create", [](const call&, const json& b) { return member_create(b); });
-           }));
-  svr.Get(p + "members/([^/]+)", route_handler(x, "/{lang}/v2/admin/members/{id}", [&x](call& c) {
-            read_route(x, c, "admin member.read", [](route_context& ctx, call& c, const char* op) {
-              auto id = path_id(c, 2);
-              if (!id)
-                return send_error(c.res, error_code::invalid_request, c.language);
-              run_read(ctx, c, op, [id](admin_store& a) { return a.member(*id); });
-            });
-          }));
-  svr.Post(p + "members/([^/]+)/tokens", route_handler(x, "/{lang}/v2/admin/members/{id}/tokens", [&x](call& c) {
-             write_route(x, c, "admin token.issue", [](const call& c, const json& b) {
-               return by_id(c, b, "member", &admin_store::issue_token);
-             });
-           }));
-  svr.Post(p + "tokens/([^/]+)/revoke", route_handler(x, "/{lang}/v2/admin/tokens/{id}/revoke", [&x](call& c) {
-             write_route(x, c, "admin token.revoke", [](const call& c, const json& b) {
-               return by_id(c, b, "token", &admin_store::revoke_token);
-             });
-           }));
-  svr.Post(p + "members/([^/]+)/deactivate",
-           route_handler(x, "/{lang}/v2/admin/members/{id}/deactivate", [&x](call& c) {
-             write_route(x, c, "admin member.deactivate", [](const call& c, const json& b) {
-               return by_id(c, b, "member", &admin_store::deactivate_member);
-             });
-           }));
-  svr.Post(p + "members/([^/]+)/credits", route_handler(x, "/{lang}/v2/admin/members/{id}/credits", [&x](call& c) {
-             write_route(x, c, "admin credits.change", member_credits);
-           }));
-  svr.Get(p + "members/([^/]+)/ledger", route_handler(x, "/{lang}/v2/admin/members/{id}/ledger", [&x](call& c) {
-            read_route(x, c, "admin member.ledger", [](route_context& ctx, call& c, const char* op) {
-              auto id = path_id(c, 2);
-              if (!id)
-                return send_error(c.res, error_code::invalid_request, c.language);
-              auto limit = limit_of(c);
-              if (!limit)
-                return;
-              run_read(ctx, c, op, [id, limit](admin_store& a) { return a.ledger(*id, *limit); });
-            });
-          }));
-  svr.Get(p + "audit", route_handler(x, "/{lang}/v2/admin/audit", [&x](call& c) {
-            read_route(x, c, "admin audit", [](route_context& ctx, call& c, const char* op) {
-              auto limit = limit_of(c);
-              if (!limit)
-                return;
-              run_read(ctx, c, op, [limit](admin_store& a) { return a.audit(*limit); });
-            });
-          }));
+void add_admin_routes(route_table& t) {
+  t.add("POST", "/{lang}/v2/admin/locations", true, [](route_context& x, call& c) {
+    write_route(x, c, "admin location.create", [](const call&, const json& b) { return location_create(b); });
+  });
+  t.add("PATCH", "/{lang}/v2/admin/locations/{id}", true,
+        [](route_context& x, call& c) { write_route(x, c, "admin location.update", location_edit); });
+  t.add("POST", "/{lang}/v2/admin/sessions", true, [](route_context& x, call& c) {
+    write_route(x, c, "admin session.create", [](const call&, const json& b) { return session_create(b); });
+  });
+  t.add("POST", "/{lang}/v2/admin/schedules", true, [](route_context& x, call& c) {
+    write_route(x, c, "admin schedule.create", [](const call&, const json& b) { return schedule_create(b); });
+  });
+  t.add("PATCH", "/{lang}/v2/admin/sessions/{id}", true,
+        [](route_context& x, call& c) { write_route(x, c, "admin session.update", session_edit); });
+  t.add("POST", "/{lang}/v2/admin/sessions/{id}/cancel", true,
+        [](route_context& x, call& c) { write_route(x, c, "admin session.cancel", session_cancel); });
+  t.add("GET", "/{lang}/v2/admin/sessions/{id}/waitlist", true, [](route_context& x, call& c) {
+    read_route(x, c, "admin session.waitlist", [](route_context& ctx, call& c, const char* op) {
+      auto id = path_id(c);
+      if (!id)
+        return send_error(c.res, error_code::invalid_request, c.language);
+      run_read(ctx, c, op, [id](admin_store& a) { return a.session_waitlist(*id); });
+    });
+  });
+  t.add("POST", "/{lang}/v2/admin/members", true, [](route_context& x, call& c) {
+    write_route(x, c, "admin member.create", [](const call&, const json& b) { return member_create(b); });
+  });
+  t.add("GET", "/{lang}/v2/admin/members/{id}", true, [](route_context& x, call& c) {
+    read_route(x, c, "admin member.read", [](route_context& ctx, call& c, const char* op) {
+      auto id = path_id(c);
+      if (!id)
+        return send_error(c.res, error_code::invalid_request, c.language);
+      run_read(ctx, c, op, [id](admin_store& a) { return a.member(*id); });
+    });
+  });
+  t.add("POST", "/{lang}/v2/admin/members/{id}/tokens", true, [](route_context& x, call& c) {
+    write_route(x, c, "admin token.issue",
+                [](const call& c, const json& b) { return by_id(c, b, "member", &admin_store::issue_token); });
+  });
+  t.add("POST", "/{lang}/v2/admin/tokens/{id}/revoke", true, [](route_context& x, call& c) {
+    write_route(x, c, "admin token.revoke",
+                [](const call& c, const json& b) { return by_id(c, b, "token", &admin_store::revoke_token); });
+  });
+  t.add("POST", "/{lang}/v2/admin/members/{id}/deactivate", true, [](route_context& x, call& c) {
+    write_route(x, c, "admin member.deactivate",
+                [](const call& c, const json& b) { return by_id(c, b, "member", &admin_store::deactivate_member); });
+  });
+  t.add("POST", "/{lang}/v2/admin/members/{id}/credits", true,
+        [](route_context& x, call& c) { write_route(x, c, "admin credits.change", member_credits); });
+  t.add("GET", "/{lang}/v2/admin/members/{id}/ledger", true, [](route_context& x, call& c) {
+    read_route(x, c, "admin member.ledger", [](route_context& ctx, call& c, const char* op) {
+      auto id = path_id(c);
+      if (!id)
+        return send_error(c.res, error_code::invalid_request, c.language);
+      auto limit = limit_of(c);
+      if (!limit)
+        return;
+      run_read(ctx, c, op, [id, limit](admin_store& a) { return a.ledger(*id, *limit); });
+    });
+  });
+  t.add("GET", "/{lang}/v2/admin/audit", true, [](route_context& x, call& c) {
+    read_route(x, c, "admin audit", [](route_context& ctx, call& c, const char* op) {
+      auto limit = limit_of(c);
+      if (!limit)
+        return;
+      run_read(ctx, c, op, [limit](admin_store& a) { return a.audit(*limit); });
+    });
+  });
 }
 
 } // namespace booking

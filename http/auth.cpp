@@ -9,10 +9,21 @@ authenticator::authenticator(lookup fn, std::chrono::seconds ttl, std::chrono::s
   : fn_(std::move(fn)), ttl_(ttl), negative_ttl_(negative_ttl) {}
 
 std::optional<token_info> authenticator::authenticate(const std::string& header) {
-  static const std::string scheme = "Bearer ";
-  if (header.size() <= scheme.size() || header.size() > 512 || header.compare(0, scheme.size(), scheme) != 0)
+  // `Bearer` in any case, then one or more spaces, then the token.
+  if (header.size() < 8 || header.size() > 512)
     return std::nullopt;
-  auto token = std::string_view{header}.substr(scheme.size());
+  static const char scheme[] = "bearer";
+  for (std::size_t i = 0; i < 6; ++i) {
+    auto c = header[i];
+    if (c >= 'A' && c <= 'Z')
+      c = static_cast<char>(c - 'A' + 'a');
+    if (c != scheme[i])
+      return std::nullopt;
+  }
+  auto start = header.find_first_not_of(' ', 6);
+  if (header[6] != ' ' || start == std::string::npos)
+    return std::nullopt;
+  auto token = std::string_view{header}.substr(start);
   if (!token_chars(token))
     return std::nullopt;
   auto hash = sha256_hex(token);

@@ -1,5 +1,6 @@
 #include "http/errors.hpp"
 
+#include "http/connection.hpp"
 #include "model/json.hpp"
 
 namespace booking {
@@ -11,6 +12,7 @@ int status_of(error_code e) {
     case error_code::unauthorized: return 401;
     case error_code::forbidden: return 403;
     case error_code::not_found: return 404;
+    case error_code::method_not_allowed: return 405;
     case error_code::session_full:
     case error_code::already_booked:
     case error_code::session_closed:
@@ -49,21 +51,11 @@ void send_error(httplib::Response& res, error_code e, lang l, bool close_connect
     close_after(res);
 }
 
-void close_after(httplib::Response& res) {
-  // cpp-httplib 0.11.4 keeps the connection open whatever the response headers say. A content
-  // provider that writes the whole body and then reports failure makes it close the socket right
-  // after this response, so unread request bytes are never parsed as another request.
-  auto body = std::make_shared<std::string>(std::move(res.body));
-  res.body.clear();
-  auto type = res.get_header_value("Content-Type");
-  res.headers.erase("Content-Type");
-  res.headers.erase("Connection");
-  res.set_header("Connection", "close");
-  res.set_content_provider(body->size(), type.empty() ? "application/json; charset=utf-8" : type,
-                           [body](size_t offset, size_t length, httplib::DataSink& sink) {
-                             sink.write(body->data() + offset, length);
-                             return false;
-                           });
+void close_after(httplib::Response&) {
+  // The edge's connection loop ends the connection after this answer, and the post-routing step
+  // writes `Connection: close` without `Keep-Alive` (http/edge.cpp). Unread request bytes die with it.
+  if (auto* st = current_request())
+    st->close = true;
 }
 
 } // namespace booking

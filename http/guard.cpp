@@ -4,35 +4,122 @@
 
 namespace booking {
 
-error_code guard_request(const httplib::Request& req, std::size_t max_body_bytes) {
+namespace {
+
+bool ieq(std::string_view a, std::string_view b) {
+  if (a.size() != b.size())
+    return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    auto x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z')
+      x = static_cast<char>(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z')
+      y = static_cast<char>(y - 'A' + 'a');
+    if (x != y)
+      return false;
+  }
+  return true;
+}
+
+/// `host[:port]`: a reg-name or IPv4 address, or a bracketed IPv6 literal, and a decimal port.
+bool valid_host(std::string_view h) {
+  if (h.empty() || h.size() > 255)
+    return false;
+  std::string_view name = h, port;
+  if (h.front() == '[') {
+    auto close = h.find(']');
+    if (close == std::string_view::npos || close == 1)
+      return false;
+    for (auto c : h.substr(1, close - 1))
+      if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == ':' || c == '.'))
+        return false;
+    auto rest = h.substr(close + 1);
+    if (!rest.empty() && rest.front() != ':')
+      return false;
+    port = rest.empty() ? rest : rest.substr(1);
+    name = {};
+  } else {
+    auto colon = h.find(':');
+    if (colon != std::string_view::npos) {
+      name = h.substr(0, colon);
+      port = h.substr(colon + 1);
+      if (port.empty())
+        return false;
+    }
+    if (name.empty())
+      return false;
+    for (auto c : name)
+      if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.'
+            || c == '_' || c == '~'))
+        return false;
+  }
+  if (port.size() > 5)
+    return false;
+  for (auto c : port)
+    if (c < '0' || c > '9')
+      return false;
+  return true;
+}
+
+} // namespace
+
+void sanitize_request(httplib::Request& req) {
+  req.ranges.clear();
+  req.headers.erase("Accept-Encoding");
+}
+
+guard_verdict guard_request(const httplib::Request& req, std::size_t max_body_bytes, bool head_malformed) {
+  auto refuse = [](error_code e, int status = 0) { return guard_verdict{e, status}; };
+  if (head_malformed)
+    return refuse(error_code::invalid_request);
   if (req.has_header("Transfer-Encoding") || req.has_header("Content-Encoding") || req.has_header("Range"))
-    return error_code::invalid_request;
+    return refuse(error_code::invalid_request);
+  // The library adds these from the socket; a client that sends its own would shadow them.
+  for (const char* own : {"REMOTE_ADDR", "REMOTE_PORT", "LOCAL_ADDR", "LOCAL_PORT"})
+    if (req.get_header_value_count(own) > 1)
+      return refuse(error_code::invalid_request);
+  // Header values are percent-decoded by the library: a %00 or %0D%0A would arrive raw.
+  for (const auto& h : req.headers)
+    for (char c : h.second)
+      if (c == '\0' || c == '\r' || c == '\n')
+        return refuse(error_code::invalid_request);
+  auto hosts = req.get_header_value_count("Host");
+  if (hosts > 1 || (req.version == "HTTP/1.1" && hosts != 1)
+      || (hosts == 1 && !valid_host(req.get_header_value("Host"))))
+    return refuse(error_code::invalid_request);
+  auto expects = req.get_header_value_count("Expect");
+  if (expects > 1 || (expects == 1 && !ieq(req.get_header_value("Expect"), "100-continue")))
+    return refuse(error_code::invalid_request, 417);
   auto lengths = req.get_header_value_count("Content-Length");
   if (lengths > 1)
-    return error_code::invalid_request;
+    return refuse(error_code::invalid_request);
   std::optional<std::size_t> length;
   if (lengths == 1) {
     auto v = req.get_header_value("Content-Length");
     if (v.empty() || v.size() > 12)
-      return v.empty() ? error_code::invalid_request : error_code::payload_too_large;
+      return refuse(v.empty() ? error_code::invalid_request : error_code::payload_too_large);
     std::size_t n = 0;
     for (char c : v) {
       if (c < '0' || c > '9')
-        return error_code::invalid_request;
+        return refuse(error_code::invalid_request);
       n = n * 10 + static_cast<std::size_t>(c - '0');
     }
     length = n;
   }
   bool has_body = length && *length > 0;
-  if (req.method == "POST" || req.method == "PUT" || req.method == "PATCH") {
+  if (req.method == "POST" || req.method == "PATCH") {
     if (!length)
-      return error_code::length_required;
+      return refuse(error_code::length_required);
     if (*length > max_body_bytes)
-      return error_code::payload_too_large;
-  } else if (has_body) {
-    return error_code::invalid_request; // a GET body would be read as the next request
+      return refuse(error_code::payload_too_large);
+  } else if (has_body && (req.method == "GET" || req.method == "HEAD")) {
+    return refuse(error_code::invalid_request); // a GET body would be read as the next request
+  } else if (has_body && *length > max_body_bytes) {
+    return refuse(error_code::payload_too_large);
   }
-  return error_code::none;
+  // Any other method with a body is answered by the router (405 or 404) and the connection closes
+  // with its body unread.
+  return {};
 }
 
 bool too_deep(std::string_view body, int max_depth) {

@@ -13,8 +13,20 @@
 
 namespace booking {
 
-/// Refusal for a request whose headers are in: none when it may proceed.
-error_code guard_request(const httplib::Request& req, std::size_t max_body_bytes);
+/// A refusal before routing: the error, and the status when it is not the error's own (417).
+struct guard_verdict {
+  error_code code = error_code::none;
+  int status = 0;
+  explicit operator bool() const { return code != error_code::none; }
+};
+
+/// Refusal for a request whose head is in (before any body is read): none when it may proceed.
+/// `head_malformed` is what the connection saw in the raw head (http/connection.hpp).
+guard_verdict guard_request(const httplib::Request& req, std::size_t max_body_bytes, bool head_malformed);
+
+/// Clears what cpp-httplib parsed that must never shape a response: byte ranges (the library
+/// would range any answer, refusals included) and Accept-Encoding (it would compress bodies).
+void sanitize_request(httplib::Request& req);
 
 /// JSON nesting deeper than `max_depth` (a linear scan that skips strings).
 bool too_deep(std::string_view body, int max_depth);

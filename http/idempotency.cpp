@@ -11,7 +11,11 @@ idempotency_header idempotency_of(const httplib::Request& req, id_type acting_us
   if (n == 0)
     return h;
   auto key = req.get_header_value("Idempotency-Key");
-  if (n > 1 || key.empty() || key.size() > 64 || !token_chars(key)) {
+  bool visible = true; // 1..64 visible ASCII characters (0x21..0x7E)
+  for (char c : key)
+    if (static_cast<unsigned char>(c) < 0x21 || static_cast<unsigned char>(c) > 0x7e)
+      visible = false;
+  if (n > 1 || key.empty() || key.size() > 64 || !visible) {
     h.invalid = true;
     return h;
   }

@@ -14,7 +14,7 @@ struct idempotency_header {
   std::optional<idempotency_request> request; // absent when no key was sent
 };
 
-/// A key is 1..64 characters of the token alphabet, sent once. "The same request" means the same
+/// A key is 1..64 visible ASCII characters, sent once. "The same request" means the same
 /// method, path without the `{lang}` prefix, acting user and body.
 idempotency_header idempotency_of(const httplib::Request& req, id_type acting_user);
 

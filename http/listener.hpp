@@ -1,16 +1,23 @@
 // The cpp-httplib server as booking-server runs it: thread pool, TCP_NODELAY, keep-alive, socket
-// timeouts, body cap and a deep listen backlog. The benchmark's ceiling uses the same class, so
-// "the same settings" holds by construction.
+// timeouts, body cap, an exclusive listening port with a deep backlog, and the edge's own
+// connection loop (http/connection.hpp). The benchmark's ceiling uses the same class, so "the same
+// settings" holds by construction.
 #pragma once
 
+#include <cerrno>
 #include <cstddef>
+#include <cstring>
 #include <ctime>
 #include <stdexcept>
 #include <string>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include <httplib.h>
+
+#include "http/connection.hpp"
 
 namespace booking {
 
@@ -23,7 +30,7 @@ struct listener_settings {
 
 class listener : public httplib::Server {
 public:
-  explicit listener(const listener_settings& s) {
+  explicit listener(const listener_settings& s) : settings_(s) {
     auto threads = s.threads < 4 ? std::size_t{4} : s.threads;
     new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
     set_tcp_nodelay(true);
@@ -32,20 +39,57 @@ public:
     set_read_timeout(s.io_timeout_seconds, 0);
     set_write_timeout(s.io_timeout_seconds, 0);
     set_payload_max_length(s.max_body_bytes);
+    limits_.io_timeout = std::chrono::seconds{s.io_timeout_seconds};
+    limits_.head_timeout = std::chrono::seconds{s.io_timeout_seconds};
+    // The library's default also sets SO_REUSEPORT, which lets a second process bind the same port
+    // and silently take half the connections. SO_REUSEADDR only: a port in use is an error.
+    set_socket_options([](socket_t sock) {
+      int yes = 1;
+      ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    });
   }
 
   /// Binds (port 0 picks a free one) and deepens the backlog the library compiled in as 5.
-  /// Returns the port; throws when the address cannot be bound.
+  /// Returns the port; throws with the reason when the address cannot be bound (e.g. in use).
   int bind(const std::string& host, int port) {
-    if (port == 0)
-      port = bind_to_any_port(host);
-    else if (!bind_to_port(host, port))
-      port = -1;
-    if (port <= 0)
-      throw std::runtime_error("cannot bind " + host + (port < 0 ? "" : ":" + std::to_string(port)));
+    errno = 0;
+    int got = port == 0 ? bind_to_any_port(host) : (bind_to_port(host, port) ? port : -1);
+    if (got <= 0) {
+      auto why = errno != 0 ? std::string(std::strerror(errno)) : std::string("unknown error");
+      throw std::runtime_error("cannot listen on " + host + ":" + std::to_string(port) + ": " + why);
+    }
     ::listen(svr_sock_, 1024);
-    return port;
+    return got;
   }
+
+private:
+  /// One connection, served until it closes: the library's `process_request` for each request over
+  /// a stream that keeps read-ahead bytes (pipelining), checks heads, and closes after refusals.
+  bool process_and_close_socket(socket_t sock) override {
+    int one = 1;
+    ::setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    connection_stream strm{sock, limits_};
+    request_state state;
+    set_current_request(&state);
+    bool ok = false;
+    auto idle = std::chrono::seconds{settings_.keep_alive_seconds};
+    for (std::size_t left = 100000; left > 0 && strm.wait_request(idle, svr_sock_); --left) {
+      state = request_state{};
+      state.started = std::chrono::steady_clock::now();
+      strm.begin_request(state);
+      bool closed_by_client = false;
+      ok = process_request(strm, left == 1, closed_by_client, nullptr);
+      if (!strm.flush())
+        ok = false;
+      if (!ok || closed_by_client || state.close || strm.failed())
+        break;
+    }
+    set_current_request(nullptr);
+    return ok;
+  }
+
+  listener_settings settings_;
+  connection_limits limits_;
 };
 
 } // namespace booking

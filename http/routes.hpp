@@ -1,5 +1,6 @@
-// Every route of SPEC §4 on a cpp-httplib server. No SQL here: the store is reached through the
-// bridge (`borrow_store`) and the actors.
+// What the routes of SPEC §4 share: configuration, the bridge to the actors and the store, auth,
+// metrics, tracing, the rate limiter and the route table. No SQL in http/: the store is reached
+// through the bridge (`borrow_store`) and the actors.
 #pragma once
 
 #include <atomic>
@@ -14,6 +15,7 @@
 #include "http/bridge.hpp"
 #include "http/rate_limit.hpp"
 #include "http/options.hpp"
+#include "http/route_table.hpp"
 #include "model/admin_store.hpp"
 
 namespace booking {
@@ -28,6 +30,7 @@ struct route_context {
 
   tracer& tracing;
   rate_limiter limiter;
+  route_table table; // filled before the server starts, read-only afterwards
   /// Waitlist promotion run inside admin writes that free seats or raise capacity.
   promoter promote;
 
@@ -36,6 +39,8 @@ struct route_context {
       limiter(c.rate_limit_per_second, c.rate_limit_burst) {}
 };
 
-void register_routes(httplib::Server& svr, route_context& ctx);
+/// Installs the edge on `svr`: the guard, the router over `ctx.table`, 405/OPTIONS/HEAD, the error,
+/// exception and post-routing steps that keep every response exactly framed (http/edge.cpp).
+void install_edge(httplib::Server& svr, route_context& ctx);
 
 } // namespace booking

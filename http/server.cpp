@@ -1,9 +1,5 @@
 #include "http/server.hpp"
 
-#include <iostream>
-
-#include "http/errors.hpp"
-#include "http/guard.hpp"
 
 namespace booking {
 
@@ -18,43 +14,10 @@ http_server::http_server(const server_config& cfg, core& c, metrics& m, tracer& 
     std::chrono::seconds{5});
   ctx_ = std::make_unique<route_context>(cfg, *bridge_, *auth_, m, t);
 
-  auto* ctx = ctx_.get();
-  svr_.set_pre_routing_handler([ctx](const httplib::Request& req, httplib::Response& res) {
-    auto refusal = guard_request(req, ctx->cfg.max_body_bytes);
-    if (refusal == error_code::none && ctx->shutting_down.load())
-      refusal = error_code::unavailable;
-    if (refusal == error_code::none)
-      return httplib::Server::HandlerResponse::Unhandled;
-    ctx->stats.rejected->Add({{"reason", refusal == error_code::unavailable ? "shutting_down" : "guard"}}).Increment();
-    // Connection: close on every refusal, so that an unread body can never become a request.
-    send_error(res, refusal, lang_of_path(req.path), true);
-    return httplib::Server::HandlerResponse::Handled;
-  });
-  svr_.set_exception_handler([](const httplib::Request& req, httplib::Response& res, std::exception_ptr) {
-    std::cerr << "level=error msg=\"unhandled exception\"\n";
-    send_error(res, error_code::internal, lang_of_path(req.path), true);
-  });
-  svr_.set_error_handler(httplib::Server::HandlerWithResponse{[](const httplib::Request& req, httplib::Response& res) {
-    if (!res.body.empty())
-      return httplib::Server::HandlerResponse::Unhandled;
-    auto l = lang_of_path(req.path);
-    switch (res.status) {
-      case 404: send_error(res, error_code::not_found, l); break;
-      case 413: send_error(res, error_code::payload_too_large, l, true); break;
-      case 411: send_error(res, error_code::length_required, l, true); break;
-      case 503: send_error(res, error_code::unavailable, l); break;
-      default:
-        if (res.status >= 500) {
-          send_error(res, error_code::internal, l, true);
-        } else {
-          auto status = res.status;
-          send_error(res, error_code::invalid_request, l, true);
-          res.status = status; // keep e.g. 405 or 414, with a JSON body
-        }
-    }
-    return httplib::Server::HandlerResponse::Handled;
-  }});
-  register_routes(svr_, *ctx_);
+  add_api_routes(ctx_->table);
+  add_ops_routes(ctx_->table);
+  add_admin_routes(ctx_->table);
+  install_edge(svr_, *ctx_);
 }
 
 http_server::~http_server() { stop(); }

@@ -35,6 +35,7 @@ const char* to_string(error_code e) {
     case error_code::unauthorized: return "unauthorized";
     case error_code::forbidden: return "forbidden";
     case error_code::not_found: return "not_found";
+    case error_code::method_not_allowed: return "method_not_allowed";
     case error_code::session_full: return "session_full";
     case error_code::already_booked: return "already_booked";
     case error_code::session_closed: return "session_closed";
@@ -85,6 +86,8 @@ const char* error_message(error_code e, lang l) {
     case error_code::unauthorized: return en ? "A valid bearer token is required." : "需要有效的存取權杖。";
     case error_code::forbidden: return en ? "You may not act for this user." : "您無權代表此使用者操作。";
     case error_code::not_found: return en ? "Not found." : "找不到資源。";
+    case error_code::method_not_allowed:
+      return en ? "This method is not allowed on this path." : "此路徑不支援這個請求方法。";
     case error_code::session_full: return en ? "This session is full." : "此課程已額滿。";
     case error_code::already_booked: return en ? "You have already booked this session." : "您已預約此課程。";
     case error_code::session_closed: return en ? "This session has already started." : "此課程已開始。";

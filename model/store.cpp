@@ -299,6 +299,37 @@ write_result store::leave(id_type user_id, id_type booking_id, const std::string
     .result;
 }
 
+write_outcome store::remember_response(id_type user_id, const idempotency_request& idem,
+                                       const stored_response& response, instant now) {
+  write_outcome out;
+  sql::transaction tx{*conn_, true};
+  auto& st = st_->find_idem;
+  {
+    sql::scoped_reset r{st};
+    st.bind(1, user_id).bind(2, idem.key);
+    if (st.step()) {
+      if (st.text(0) != idem.request_hash) {
+        out.mismatch = true;
+        out.result.error = error_code::idempotency_mismatch;
+      } else {
+        out.replayed = true;
+        out.response = stored_response{st.int32(1), st.text(2)};
+      }
+      return out;
+    }
+  }
+  out.response = response;
+  st_->insert_idem.bind(1, user_id)
+    .bind(2, idem.key)
+    .bind(3, idem.request_hash)
+    .bind(4, response.status)
+    .bind(5, response.body)
+    .bind(6, now.time_since_epoch().count())
+    .run();
+  tx.commit();
+  return out;
+}
+
 int store::purge_idempotency(instant cutoff) {
   st_->purge_idem.bind(1, cutoff.time_since_epoch().count()).run();
   return conn_->changes();

@@ -82,6 +82,11 @@ public:
   write_result cancel(id_type user_id, id_type booking_id, instant now, std::chrono::seconds cancel_window);
   write_result leave(id_type user_id, id_type booking_id, const std::string& reason, instant now);
 
+  /// Keeps `response` (a refusal of the request's input) under the idempotency key, unless the key
+  /// is already taken: then the earlier response is replayed, or it is a mismatch. One transaction.
+  write_outcome remember_response(id_type user_id, const idempotency_request& idem, const stored_response& response,
+                                  instant now);
+
   /// Deletes idempotency records created before `cutoff`; returns how many.
   int purge_idempotency(instant cutoff);
 

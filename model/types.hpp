@@ -30,6 +30,7 @@ enum class error_code {
   unauthorized,
   forbidden,
   not_found,
+  method_not_allowed,
   session_full,
   already_booked,
   session_closed,

@@ -1,21 +1,20 @@
-// libFuzzer target: JSON request bodies as the write routes read them (depth guard first, then
-// nlohmann/json without exceptions, then the fields and the leave reason).
+// libFuzzer target: JSON request bodies as the write routes read them (the strict parser: depth
+// guard, duplicate keys, trailing bytes), then the fields and the leave reason.
 #include <cstdint>
 #include <cstdlib>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
-#include "http/guard.hpp"
+#include "http/principal.hpp"
 #include "model/rules.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string body(reinterpret_cast<const char*>(data), size);
-  if (booking::too_deep(body, 16))
-    return 0; // refused before parsing: deep nesting never reaches the recursive parser
-  auto j = nlohmann::json::parse(body, nullptr, false);
-  if (j.is_discarded() || !j.is_object())
+  auto parsed = booking::parse_strict_json(body);
+  if (!parsed || !parsed->is_object())
     return 0;
+  auto& j = *parsed;
   auto sid = j.find("session_id");
   if (sid != j.end() && sid->is_number_integer())
     (void) sid->get<std::int64_t>();

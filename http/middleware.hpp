@@ -1,31 +1,42 @@
-// What the route files share: the handled request, the handler wrapper (admission, metrics, traces,
-// access log, exception safety), and the small parsers every route uses.
+// What every routed request goes through: admission control, exception safety, the server span,
+// metrics and the access log (`serve`), and the small pieces routes share (`call`, store spans).
 #pragma once
 
-#include <functional>
-#include <optional>
+#include <array>
 #include <string>
+#include <string_view>
 
 #include <httplib.h>
-#include <nlohmann/json.hpp>
 
+#include "http/route_table.hpp"
 #include "http/routes.hpp"
 
 namespace booking {
 
-/// A handled request: the language, and the principal once authenticated.
+/// A routed request: the language of its path, its path parameters, and its trace.
 struct call {
   const httplib::Request& req;
   httplib::Response& res;
   lang language = lang::en;
+  std::array<std::string_view, 4> params{};
   trace_context trace; // span: this request's server span
   /// Where the next hop's message leaves from (its parent is the server span).
   hop next_hop() const { return hop{trace, trace.sampled ? unix_nanos() : 0}; }
 };
 
+/// Runs `r` for the request with admission control (API routes), metrics, tracing and logging.
+void serve(route_context& ctx, const route& r, const route_match& m, const httplib::Request& req,
+           httplib::Response& res);
+
+/// Counts (and with `--access-log` logs) a request the router answered itself: route label
+/// `unmatched` (no such path), `refused` (refused before routing) or the route's own label.
+void count_unrouted(route_context& ctx, const char* route, const httplib::Request& req, int status);
+
+void log_line(const char* level, const std::string& msg);
+
 /// A store call made on this HTTP thread, as a client span of the request when sampled.
 template <class F>
-inline auto traced_store_call(route_context& ctx, const call& c, const char* operation, F f) {
+auto traced_store_call(route_context& ctx, const call& c, const char* operation, F f) {
   if (!c.trace.sampled)
     return f();
   span_record s;
@@ -48,15 +59,5 @@ inline auto traced_store_call(route_context& ctx, const call& c, const char* ope
     throw;
   }
 }
-
-/// Wraps a route body with admission control, metrics, the server span and the access log.
-httplib::Server::Handler route_handler(route_context& ctx, const char* route, std::function<void(call&)> f);
-/// The language of the `{lang}` capture, or a 404 (any other value is not a route).
-bool language(call& c);
-/// The JSON object of a POST body; an empty body is `{}`. nullopt after an error reply.
-std::optional<nlohmann::json> body_object(call& c);
-
-/// The studio administration routes (SPEC §4), in http/admin_routes.cpp.
-void register_admin_routes(httplib::Server& svr, route_context& ctx);
 
 } // namespace booking

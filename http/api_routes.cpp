@@ -1,0 +1,157 @@
+// The member API of SPEC §4: the booking page, sessions, locations, and the writes.
+#include <nlohmann/json.hpp>
+
+#include "http/errors.hpp"
+#include "http/guard.hpp"
+#include "http/idempotency.hpp"
+#include "http/principal.hpp"
+#include "model/json.hpp"
+#include "model/labels.hpp"
+#include "model/rules.hpp"
+
+namespace booking {
+
+namespace {
+
+using nlohmann::json;
+
+void get_page(route_context& ctx, call& c) {
+  auto user = principal(ctx, c);
+  if (!user)
+    return;
+  auto range = range_of(ctx, c);
+  if (!range)
+    return;
+  page_query q;
+  q.user_id = *user;
+  q.language = c.language;
+  q.range = *range;
+  q.trace = c.next_hop();
+  auto r = ctx.br.page(std::move(q));
+  if (r.error != error_code::none)
+    return send_error(c.res, r.error, c.language);
+  send_json(c.res, 200, *r.body);
+}
+
+void get_sessions(route_context& ctx, call& c) {
+  if (!principal(ctx, c))
+    return;
+  auto loc = c.req.get_param_value_count("location_id") == 1 ? parse_id(c.req.get_param_value("location_id"))
+                                                              : std::nullopt;
+  if (!loc)
+    return send_error(c.res, error_code::invalid_request, c.language);
+  auto range = range_of(ctx, c);
+  if (!range)
+    return;
+  auto& tz = ctx.br.actors().tz();
+  auto found = traced_store_call(ctx, c, "sessions_at", [&] {
+    auto db = ctx.br.borrow_store();
+    std::optional<std::vector<session_view>> out;
+    if (db->find_location(*loc))
+      out = db->sessions_at(*loc, tz.start_of(range->from), tz.start_of(range->to + date::days{1}));
+    return out;
+  });
+  if (!found)
+    return send_error(c.res, error_code::not_found, c.language);
+  auto arr = json::array();
+  for (auto& s : *found)
+    arr.push_back(session_view_json(s, tz));
+  send_json(c.res, 200, json{{"sessions", std::move(arr)}}.dump());
+}
+
+void get_locations(route_context& ctx, call& c) {
+  if (!principal(ctx, c))
+    return;
+  auto r = ctx.br.locations(c.next_hop());
+  if (r.error != error_code::none)
+    return send_error(c.res, r.error, c.language);
+  send_json(c.res, 200, *r.body);
+}
+
+void post_write(route_context& ctx, call& c, write_kind kind) {
+  auto user = principal(ctx, c);
+  if (!user)
+    return;
+  auto idem = idempotency_of(c.req, *user);
+  if (idem.invalid)
+    return send_error(c.res, error_code::invalid_request, c.language);
+  auto now = now_seconds();
+  // A refusal of the request itself is answered like any other non-5xx answer: kept with its key.
+  auto refuse = [&](error_code e) { send_refusal(ctx, c, *user, idem, e, now); };
+  auto body = c.req.body.empty() ? std::optional<json>{json::object()} : parse_strict_json(c.req.body);
+  if (!body || !body->is_object()) {
+    refuse(error_code::invalid_request);
+    return close_after(c.res); // a body we could not read as JSON: nothing more from this peer
+  }
+  write_command cmd;
+  cmd.kind = kind;
+  if (kind == write_kind::book) {
+    auto it = body->find("session_id");
+    if (it == body->end() || !it->is_number_integer() || it->get<std::int64_t>() < 1)
+      return refuse(error_code::invalid_request);
+    cmd.target = it->get<std::int64_t>();
+  } else {
+    auto id = parse_id(c.params[0]);
+    if (!id)
+      return refuse(error_code::invalid_request);
+    cmd.target = *id;
+  }
+  if (kind == write_kind::leave) {
+    auto it = body->find("reason");
+    if (it != body->end() && !it->is_null()) {
+      if (!it->is_string() || !valid_reason(it->get_ref<const std::string&>()))
+        return refuse(error_code::invalid_request);
+      cmd.reason = it->get<std::string>();
+    }
+  }
+  auto& tz = ctx.br.actors().tz();
+  auto l = c.language;
+  auto respond = [&](const write_result& r) -> stored_response {
+    if (r.error != error_code::none)
+      return {status_of(r.error), error_body(r.error, l)};
+    return {kind == write_kind::book ? 201 : 200, booking_json(*r.b, tz, l, now, true).dump()};
+  };
+  auto window = std::chrono::hours{static_cast<int>(ctx.cfg.cancel_window_hours)};
+  static const char* const operations[] = {"book", "cancel", "leave"};
+  auto out = traced_store_call(ctx, c, operations[static_cast<int>(kind)], [&] {
+    return ctx.br.borrow_store()->write(*user, cmd, now, window, idem.request ? &*idem.request : nullptr, respond);
+  });
+  if (out.mismatch)
+    return send_error(c.res, error_code::idempotency_mismatch, c.language);
+  send_json(c.res, out.response.status, out.response.body);
+  if (out.replayed)
+    c.res.set_header("Idempotent-Replayed", "true");
+  else if (out.result.error == error_code::none)
+    ctx.br.actors().after_write(*user); // before the 2xx leaves: read-your-writes
+}
+
+} // namespace
+
+void send_refusal(route_context& ctx, call& c, id_type user, const idempotency_header& idem, error_code e,
+                  instant now) {
+  if (!idem.request)
+    return send_error(c.res, e, c.language);
+  stored_response refusal{status_of(e), error_body(e, c.language)};
+  auto out = traced_store_call(ctx, c, "remember_refusal", [&] {
+    return ctx.br.borrow_store()->remember_response(user, *idem.request, refusal, now);
+  });
+  if (out.mismatch)
+    return send_error(c.res, error_code::idempotency_mismatch, c.language);
+  send_json(c.res, out.response.status, out.response.body);
+  if (out.replayed)
+    c.res.set_header("Idempotent-Replayed", "true");
+}
+
+void add_api_routes(route_table& t) {
+  t.add("GET", "/{lang}/v2/training/booking", true, get_page);
+  t.add("GET", "/{lang}/v2/training/sessions", true, get_sessions);
+  t.add("GET", "/{lang}/v2/training/locations", true, get_locations);
+  t.add("POST", "/{lang}/v2/training/bookings", true,
+        [](route_context& ctx, call& c) { post_write(ctx, c, write_kind::book); });
+  t.add("POST", "/{lang}/v2/training/bookings/{id}/cancel", true,
+        [](route_context& ctx, call& c) { post_write(ctx, c, write_kind::cancel); });
+  t.add("POST", "/{lang}/v2/training/bookings/{id}/leave", true,
+        [](route_context& ctx, call& c) { post_write(ctx, c, write_kind::leave); });
+}
+
+} // namespace booking

@@ -1,0 +1,343 @@
+#include "http/connection.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace booking {
+
+namespace {
+
+thread_local request_state* current = nullptr;
+
+using clock_type = std::chrono::steady_clock;
+
+int millis_until(clock_type::time_point deadline) {
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock_type::now()).count();
+  return left <= 0 ? 0 : static_cast<int>(std::min<long long>(left, 1 << 30));
+}
+
+/// RFC 9110 tchar: the bytes of a method or a header name.
+bool tchar(unsigned char c) {
+  if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
+    return true;
+  switch (c) {
+    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+': case '-': case '.':
+    case '^': case '_': case '`': case '|': case '~': return true;
+    default: return false;
+  }
+}
+
+bool request_line_ok(std::string_view l) {
+  auto sp1 = l.find(' ');
+  if (sp1 == std::string_view::npos || sp1 == 0)
+    return false;
+  auto sp2 = l.find(' ', sp1 + 1);
+  if (sp2 == std::string_view::npos || sp2 == sp1 + 1 || l.find(' ', sp2 + 1) != std::string_view::npos)
+    return false;
+  for (auto c : l.substr(0, sp1))
+    if (!tchar(static_cast<unsigned char>(c)))
+      return false;
+  for (auto c : l.substr(sp1 + 1, sp2 - sp1 - 1))
+    if (static_cast<unsigned char>(c) <= 0x20 || static_cast<unsigned char>(c) >= 0x7f)
+      return false;
+  auto version = l.substr(sp2 + 1);
+  return version == "HTTP/1.1" || version == "HTTP/1.0";
+}
+
+bool header_line_ok(std::string_view l) {
+  if (l.front() == ' ' || l.front() == '\t') // obsolete line folding
+    return false;
+  auto colon = l.find(':');
+  if (colon == std::string_view::npos || colon == 0)
+    return false;
+  for (auto c : l.substr(0, colon)) // no whitespace before the colon: the name is tchars only
+    if (!tchar(static_cast<unsigned char>(c)))
+      return false;
+  for (auto c : l.substr(colon + 1)) {
+    auto u = static_cast<unsigned char>(c);
+    if (u != '\t' && (u < 0x20 || u == 0x7f))
+      return false;
+  }
+  return true;
+}
+
+} // namespace
+
+request_state* current_request() { return current; }
+void set_current_request(request_state* s) { current = s; }
+
+connection_stream::connection_stream(int fd, const connection_limits& limits) : fd_(fd), limits_(limits) {
+  in_.reserve(16 * 1024);
+  out_.reserve(16 * 1024);
+}
+
+connection_stream::~connection_stream() {
+  if (!failed_)
+    flush();
+  // Lingering close: stop sending, then read for a moment what the peer still sends (an unread
+  // body), so that closing does not turn into a reset that could destroy our last answer.
+  ::shutdown(fd_, SHUT_WR);
+  char sink[4096];
+  std::size_t drained = 0;
+  auto until = clock_type::now() + std::chrono::milliseconds{100};
+  while (drained < 256 * 1024) {
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, millis_until(until)) <= 0)
+      break;
+    auto n = ::recv(fd_, sink, sizeof sink, 0);
+    if (n <= 0)
+      break;
+    drained += static_cast<std::size_t>(n);
+  }
+  ::close(fd_);
+}
+
+bool connection_stream::is_readable() const {
+  if (in_off_ < in_.size())
+    return true;
+  pollfd p{fd_, POLLIN, 0};
+  return ::poll(&p, 1, static_cast<int>(limits_.io_timeout.count())) > 0;
+}
+
+bool connection_stream::is_writable() const { return !failed_; }
+
+bool connection_stream::wait_request(std::chrono::milliseconds idle, const std::atomic<int>& listening) {
+  if (failed_)
+    return false;
+  if (in_off_ < in_.size())
+    return true;
+  in_.clear();
+  in_off_ = 0;
+  auto deadline = clock_type::now() + idle;
+  for (;;) {
+    if (listening.load() < 0) // the server stops: idle connections end now
+      return false;
+    auto left = millis_until(deadline);
+    if (left == 0)
+      return false;
+    pollfd p{fd_, POLLIN, 0};
+    auto r = ::poll(&p, 1, std::min(left, 200));
+    if (r < 0 && errno != EINTR)
+      return false;
+    if (r > 0) {
+      char buf[16 * 1024];
+      auto n = ::recv(fd_, buf, sizeof buf, 0);
+      if (n <= 0)
+        return false;
+      in_.append(buf, static_cast<std::size_t>(n));
+      return true;
+    }
+  }
+}
+
+void connection_stream::begin_request(request_state& state) {
+  state_ = &state;
+  in_head_ = true;
+  head_bytes_ = 0;
+  head_lines_ = 0;
+  line_.clear();
+  head_deadline_ = clock_type::now() + limits_.head_timeout;
+}
+
+bool connection_stream::fill() {
+  if (in_off_ == in_.size()) {
+    in_.clear();
+    in_off_ = 0;
+  }
+  auto deadline = clock_type::now() + limits_.io_timeout;
+  if (in_head_ && head_deadline_ < deadline)
+    deadline = head_deadline_;
+  pollfd p{fd_, POLLIN, 0};
+  int r;
+  do {
+    r = ::poll(&p, 1, millis_until(deadline));
+  } while (r < 0 && errno == EINTR);
+  if (r <= 0) {
+    if (r == 0 && in_head_ && head_bytes_ > 0)
+      refuse_head(408, "Request Timeout", "invalid_request", "The request head was not received in time.");
+    failed_ = true;
+    return false;
+  }
+  char buf[16 * 1024];
+  auto n = ::recv(fd_, buf, sizeof buf, 0);
+  if (n <= 0) {
+    failed_ = true;
+    return false;
+  }
+  in_.append(buf, static_cast<std::size_t>(n));
+  return true;
+}
+
+ssize_t connection_stream::read(char* ptr, size_t size) {
+  if (failed_)
+    return -1;
+  if (!out_.empty() && !flush()) // the library waits on the peer: what it wrote goes out first
+    return -1;
+  if (in_off_ == in_.size() && !fill())
+    return -1;
+  auto k = std::min(size, in_.size() - in_off_);
+  if (in_head_) {
+    // Head bytes go through the checks one by one; the body (or the next request) is not scanned.
+    std::size_t i = 0;
+    while (i < k && in_head_) {
+      check_head_byte(in_[in_off_ + i]);
+      ++i;
+      if (failed_)
+        return -1;
+    }
+    k = i;
+  }
+  std::memcpy(ptr, in_.data() + in_off_, k);
+  in_off_ += k;
+  return static_cast<ssize_t>(k);
+}
+
+void connection_stream::check_head_byte(char c) {
+  if (++head_bytes_ > limits_.max_head_bytes) {
+    refuse_head(431, "Request Header Fields Too Large", "invalid_request",
+                "The request head is too large.");
+    return;
+  }
+  line_.push_back(c);
+  if (c == '\n') {
+    check_line();
+    line_.clear();
+  }
+}
+
+void connection_stream::check_line() {
+  bool bad = false;
+  std::string_view l{line_};
+  if (l.size() < 2 || l[l.size() - 2] != '\r') {
+    bad = true; // a bare LF: the library would skip the line unseen
+  } else {
+    l.remove_suffix(2);
+    if (l.find('\r') != std::string_view::npos || l.find('\0') != std::string_view::npos)
+      bad = true;
+  }
+  ++head_lines_;
+  if (head_lines_ > limits_.max_header_lines + 1) {
+    refuse_head(431, "Request Header Fields Too Large", "invalid_request", "Too many header fields.");
+    return;
+  }
+  if (!bad && head_lines_ == 1) {
+    bad = !request_line_ok(l);
+  } else if (!bad && l.empty()) {
+    in_head_ = false; // the blank line: the head is complete
+  } else if (!bad) {
+    bad = !header_line_ok(l);
+  }
+  if (bad && state_)
+    state_->problem = head_problem::malformed;
+}
+
+void connection_stream::refuse_head(int status, const char* reason_phrase, const char* code, const char* message) {
+  // The library would buffer without limit or wait on: answer here, exactly framed, and close.
+  std::string body = std::string(R"({"error":{"code":")") + code + R"(","message":")" + message + "\"}}";
+  std::string r = "HTTP/1.1 " + std::to_string(status) + ' ' + reason_phrase + "\r\n";
+  r += "Content-Type: application/json; charset=utf-8\r\n";
+  r += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+  r += "Date: " + http_date_now() + "\r\n";
+  r += "Connection: close\r\n\r\n";
+  r += body;
+  out_ = std::move(r);
+  flush();
+  failed_ = true;
+  if (state_)
+    state_->close = true;
+}
+
+ssize_t connection_stream::write(const char* ptr, size_t size) {
+  if (failed_)
+    return -1;
+  out_.append(ptr, size);
+  if (out_.size() >= 64 * 1024 && !flush())
+    return -1;
+  return static_cast<ssize_t>(size);
+}
+
+bool connection_stream::flush() {
+  std::size_t sent = 0;
+  while (sent < out_.size()) {
+    pollfd p{fd_, POLLOUT, 0};
+    int r;
+    do {
+      r = ::poll(&p, 1, static_cast<int>(limits_.io_timeout.count()));
+    } while (r < 0 && errno == EINTR);
+    if (r <= 0) {
+      failed_ = true;
+      break;
+    }
+    auto n = ::send(fd_, out_.data() + sent, out_.size() - sent, MSG_NOSIGNAL);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN))
+      continue;
+    if (n <= 0) {
+      failed_ = true;
+      break;
+    }
+    sent += static_cast<std::size_t>(n);
+  }
+  out_.clear();
+  return !failed_;
+}
+
+namespace {
+
+void address_of(const sockaddr_storage& a, std::string& ip, int& port) {
+  char buf[INET6_ADDRSTRLEN] = {0};
+  if (a.ss_family == AF_INET) {
+    auto* s = reinterpret_cast<const sockaddr_in*>(&a);
+    ::inet_ntop(AF_INET, &s->sin_addr, buf, sizeof buf);
+    port = ntohs(s->sin_port);
+  } else if (a.ss_family == AF_INET6) {
+    auto* s = reinterpret_cast<const sockaddr_in6*>(&a);
+    ::inet_ntop(AF_INET6, &s->sin6_addr, buf, sizeof buf);
+    port = ntohs(s->sin6_port);
+  }
+  ip = buf;
+}
+
+} // namespace
+
+void connection_stream::get_remote_ip_and_port(std::string& ip, int& port) const {
+  sockaddr_storage a{};
+  socklen_t len = sizeof a;
+  if (::getpeername(fd_, reinterpret_cast<sockaddr*>(&a), &len) == 0)
+    address_of(a, ip, port);
+}
+
+void connection_stream::get_local_ip_and_port(std::string& ip, int& port) const {
+  sockaddr_storage a{};
+  socklen_t len = sizeof a;
+  if (::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) == 0)
+    address_of(a, ip, port);
+}
+
+std::string http_date_now() {
+  thread_local std::time_t last = 0;
+  thread_local std::string text;
+  auto now = std::time(nullptr);
+  if (now != last) {
+    std::tm tm{};
+    ::gmtime_r(&now, &tm);
+    static const char* const days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+    static const char* const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                         "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday], tm.tm_mday,
+                  months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    text = buf;
+    last = now;
+  }
+  return text;
+}
+
+} // namespace booking

@@ -1,0 +1,97 @@
+// One client connection as the edge serves it. cpp-httplib 0.11.4 gives each request a fresh
+// socket stream and throws away what it had read ahead, so a pipelined second request was lost;
+// it lets a header line grow without bound and cannot say "close after this answer". The edge
+// therefore runs its own connection loop (http/listener.hpp) over this stream:
+//  - one read buffer for the whole connection: pipelined requests are answered in order;
+//  - the request head (request line and header lines) is checked byte by byte as the library reads
+//    it: size cap, deadline, and the syntax the library would accept silently (bare LF, folded
+//    lines, whitespace before a colon, control bytes) is recorded for the guard to refuse;
+//  - writes are gathered and sent when the library turns to reading or the request is done.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include <httplib.h>
+
+namespace booking {
+
+struct connection_limits {
+  std::chrono::milliseconds io_timeout{5000};   // each read or write waits at most this long
+  std::chrono::milliseconds head_timeout{5000}; // the whole head of a request within this
+  std::size_t max_head_bytes = 16 * 1024;       // request line and headers together
+  std::size_t max_header_lines = 100;
+};
+
+/// What the edge knows of the request on this thread beyond what cpp-httplib parsed.
+enum class head_problem { none, malformed };
+
+struct request_state {
+  head_problem problem = head_problem::none;
+  /// Answer with `Connection: close` (no `Keep-Alive`) and end the connection after the answer.
+  bool close = false;
+  /// The edge answered (or is answering) this request itself; used by the error handler.
+  bool answered = false;
+  /// Set by the router for methods whose body the library reads after routing.
+  const void* pending_route = nullptr;
+  std::string_view pending_params[4];
+  std::chrono::steady_clock::time_point started{};
+};
+
+/// The state of the request being served on the calling thread (nullptr outside the edge's loop).
+request_state* current_request();
+void set_current_request(request_state* s);
+
+class connection_stream final : public httplib::Stream {
+public:
+  connection_stream(int fd, const connection_limits& limits);
+  ~connection_stream() override;
+  connection_stream(const connection_stream&) = delete;
+  connection_stream& operator=(const connection_stream&) = delete;
+
+  bool is_readable() const override;
+  bool is_writable() const override;
+  ssize_t read(char* ptr, size_t size) override;
+  ssize_t write(const char* ptr, size_t size) override;
+  void get_remote_ip_and_port(std::string& ip, int& port) const override;
+  void get_local_ip_and_port(std::string& ip, int& port) const override;
+  int socket() const override { return fd_; }
+
+  /// Waits up to `idle` for the first byte of the next request (bytes already buffered count),
+  /// giving up early once `listening` is no longer a valid socket (the server stops).
+  bool wait_request(std::chrono::milliseconds idle, const std::atomic<int>& listening);
+  /// Starts the head checks of a new request on `state`.
+  void begin_request(request_state& state);
+  /// Sends everything written so far; false when the peer is gone or too slow.
+  bool flush();
+  /// The connection cannot carry another request (read or write failed, head too large or late).
+  bool failed() const { return failed_; }
+
+private:
+  bool fill();
+  void check_head_byte(char c);
+  void check_line();
+  void refuse_head(int status, const char* reason_phrase, const char* code, const char* message);
+
+  int fd_;
+  connection_limits limits_;
+  std::string in_;
+  std::size_t in_off_ = 0;
+  std::string out_;
+  bool failed_ = false;
+
+  request_state* state_ = nullptr;
+  bool in_head_ = false;
+  std::size_t head_bytes_ = 0;
+  std::size_t head_lines_ = 0;
+  std::string line_;
+  std::chrono::steady_clock::time_point head_deadline_{};
+};
+
+/// An IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`) for the `Date` header, computed once a second.
+std::string http_date_now();
+
+} // namespace booking

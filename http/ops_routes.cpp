@@ -1,0 +1,49 @@
+// The ops endpoints (SPEC §4): no token, no personal data, not traced, not admission-controlled.
+#include "http/errors.hpp"
+#include "http/guard.hpp"
+#include "http/middleware.hpp"
+
+namespace booking {
+
+namespace {
+
+void healthz(route_context&, call& c) { send_json(c.res, 200, R"({"status":"ok"})"); }
+
+void readyz(route_context& x, call& c) {
+  bool ok = !x.shutting_down.load();
+  if (ok) {
+    x.br.borrow_store()->locations();                     // the store answers (throws otherwise: 503)
+    ok = x.br.locations(hop{}).error == error_code::none; // the actors answer
+  }
+  if (ok)
+    return send_json(c.res, 200, R"({"status":"ready"})");
+  send_json(c.res, 503, R"({"status":"not_ready"})");
+  c.res.set_header("Retry-After", "1");
+}
+
+void debug_traces(route_context& x, call& c) {
+  std::size_t limit = 20;
+  if (c.req.has_param("limit")) {
+    auto n = c.req.get_param_value_count("limit") == 1 ? parse_id(c.req.get_param_value("limit")) : std::nullopt;
+    if (!n || *n > 1000)
+      return send_error(c.res, error_code::invalid_request, lang::en);
+    limit = static_cast<std::size_t>(*n);
+  }
+  send_json(c.res, 200, x.tracing.recent(limit).dump());
+}
+
+void metrics_text(route_context& x, call& c) {
+  c.res.status = 200;
+  c.res.set_content(x.stats.serialize(), "text/plain; version=0.0.4; charset=utf-8");
+}
+
+} // namespace
+
+void add_ops_routes(route_table& t) {
+  t.add("GET", "/healthz", false, healthz);
+  t.add("GET", "/readyz", false, readyz);
+  t.add("GET", "/debug/traces", false, debug_traces);
+  t.add("GET", "/metrics", false, metrics_text);
+}
+
+} // namespace booking

@@ -1,0 +1,118 @@
+#include "http/route_table.hpp"
+
+#include "model/labels.hpp"
+
+namespace booking {
+
+namespace {
+
+std::vector<std::string_view> split(std::string_view path) {
+  std::vector<std::string_view> parts;
+  if (path.empty() || path[0] != '/')
+    return parts;
+  std::size_t start = 1;
+  for (;;) {
+    auto slash = path.find('/', start);
+    parts.push_back(path.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start));
+    if (slash == std::string_view::npos)
+      break;
+    start = slash + 1;
+  }
+  return parts;
+}
+
+constexpr const char* method_order[] = {"GET", "POST", "PATCH"};
+
+} // namespace
+
+void route_table::add(const char* method, const char* pattern, bool api, route_fn fn) {
+  route r{method, pattern, api, fn, {}};
+  for (auto part : split(pattern))
+    r.segments.emplace_back(part);
+  routes_.push_back(std::move(r));
+}
+
+bool route_table::matches(const route& r, const std::vector<std::string_view>& parts, route_match& m) const {
+  if (parts.size() != r.segments.size())
+    return false;
+  std::size_t param = 0;
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    const auto& seg = r.segments[i];
+    auto part = parts[i];
+    if (seg == "{lang}") {
+      auto l = parse_lang(part);
+      if (!l)
+        return false;
+      m.language = *l;
+    } else if (!seg.empty() && seg.front() == '{') {
+      if (part.empty() || param == m.params.size())
+        return false;
+      m.params[param++] = part;
+    } else if (seg != part) {
+      return false;
+    }
+  }
+  return true;
+}
+
+route_match route_table::match(std::string_view method, std::string_view path) const {
+  route_match m;
+  auto parts = split(path);
+  if (parts.empty())
+    return m;
+  auto wanted = method == "HEAD" ? std::string_view{"GET"} : method;
+  bool has[3] = {false, false, false};
+  for (const auto& r : routes_) {
+    route_match probe;
+    if (!matches(r, parts, probe))
+      continue;
+    m.path_known = true;
+    for (int i = 0; i < 3; ++i)
+      if (r.method == method_order[i])
+        has[i] = true;
+    if (!m.r && r.method == wanted) {
+      probe.r = &r;
+      probe.path_known = true;
+      m.r = probe.r;
+      m.language = probe.language;
+      m.params = probe.params;
+    }
+  }
+  if (!m.path_known)
+    return m;
+  std::string allow;
+  auto add = [&](const char* x) { allow += allow.empty() ? x : std::string(", ") + x; };
+  if (has[0]) {
+    add("GET");
+    add("HEAD");
+  }
+  if (has[1])
+    add("POST");
+  if (has[2])
+    add("PATCH");
+  add("OPTIONS");
+  m.allow = std::move(allow);
+  return m;
+}
+
+std::string route_table::all_methods() const {
+  bool has[3] = {false, false, false};
+  for (const auto& r : routes_)
+    for (int i = 0; i < 3; ++i)
+      if (r.method == method_order[i])
+        has[i] = true;
+  std::string allow;
+  auto add = [&](const char* x) { allow += allow.empty() ? x : std::string(", ") + x; };
+  if (has[0]) {
+    add("GET");
+    add("HEAD");
+  }
+  if (has[1])
+    add("POST");
+  if (has[2])
+    add("PATCH");
+  add("OPTIONS");
+  return allow;
+}
+
+} // namespace booking

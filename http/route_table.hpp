@@ -1,0 +1,57 @@
+// The one table of routes (SPEC §4): dispatch, `405`/`Allow`, `OPTIONS`, the route label of metrics
+// and spans, and the router fuzz target all read it. Patterns are written as their labels
+// (`/{lang}/v2/training/bookings/{id}/cancel`): `{lang}` matches `en` or `zh-tw` only (any other
+// language is no route: 404), any other `{name}` one non-empty path segment.
+#pragma once
+
+#include <array>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "model/types.hpp"
+
+namespace booking {
+
+struct route_context;
+struct call;
+
+using route_fn = void (*)(route_context&, call&);
+
+struct route {
+  std::string method; // GET, POST or PATCH; HEAD is served wherever GET is
+  std::string label;  // the pattern, also the `route` label of metrics and the span name
+  bool api = true;    // API routes: admission control and tracing; ops routes: neither
+  route_fn fn = nullptr;
+  std::vector<std::string> segments;
+};
+
+struct route_match {
+  const route* r = nullptr; // the route for this method, if any
+  bool path_known = false;  // some route has this path (then `allow` lists its methods)
+  std::string allow;        // e.g. "GET, HEAD, OPTIONS"
+  lang language = lang::en;
+  std::array<std::string_view, 4> params{}; // the `{name}` segments after `{lang}`, in order
+};
+
+class route_table {
+public:
+  void add(const char* method, const char* pattern, bool api, route_fn fn);
+  /// The route of `method` on `path` (HEAD as GET). `path` must outlive the params.
+  route_match match(std::string_view method, std::string_view path) const;
+  const std::vector<route>& routes() const { return routes_; }
+  /// Every method any route accepts, with HEAD and OPTIONS (for `OPTIONS *`).
+  std::string all_methods() const;
+
+private:
+  bool matches(const route& r, const std::vector<std::string_view>& parts, route_match& m) const;
+  std::vector<route> routes_;
+};
+
+/// The routes of the member API (http/api_routes.cpp) and the ops endpoints (http/ops_routes.cpp).
+void add_api_routes(route_table& t);
+void add_ops_routes(route_table& t);
+/// The studio administration routes under `/{lang}/v2/admin/` (http/admin_routes.cpp).
+void add_admin_routes(route_table& t);
+
+} // namespace booking
