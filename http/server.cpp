@@ -1,5 +1,7 @@
 #include "http/server.hpp"
 
+#include "model/promotion.hpp"
+
 
 namespace booking {
 
@@ -14,6 +16,11 @@ http_server::http_server(const server_config& cfg, core& c, metrics& m, tracer& 
     std::chrono::seconds{5});
   ctx_ = std::make_unique<route_context>(cfg, *bridge_, *auth_, m, t);
 
+  // Admin writes that free seats or raise capacity promote from the waitlist in their transaction.
+  // The cut-off is SPEC's default until the waitlist's --waitlist-cutoff-hours reaches this file.
+  ctx_->promote = [](sql::connection& conn, id_type session, instant now) {
+    return promote_waitlist(conn, session, now, std::chrono::hours{14}).promoted_users;
+  };
   add_api_routes(ctx_->table);
   add_ops_routes(ctx_->table);
   add_admin_routes(ctx_->table);

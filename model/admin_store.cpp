@@ -563,6 +563,21 @@ admin_result admin_store::deactivate_member(const admin_call& call, id_type id) 
       refund.bind(1, id).run();
       record_credit_change(c_, id, 1, "refund", booking_id, call.actor, call.now);
     }
+    // Members waiting on the sessions this changes see their positions move (or a promotion).
+    {
+      sql::statement st{c_, "SELECT DISTINCT w2.user_id FROM waitlist_entries w JOIN waitlist_entries w2 "
+                            "ON w2.session_id = w.session_id AND w2.status = 'waiting' "
+                            "WHERE w.user_id = ?1 AND w.status = 'waiting'"};
+      st.bind(1, id);
+      std::vector<id_type> moved;
+      while (st.step())
+        moved.push_back(st.int64(0));
+      add_unique(r.affected_users, moved);
+    }
+    for (auto [booking_id, session_id] : upcoming) {
+      (void)booking_id;
+      add_unique(r.affected_users, users_on_session(c_, session_id));
+    }
     sql::statement withdraw{c_, "UPDATE waitlist_entries SET status = 'withdrawn', updated_at = ?2 "
                                 "WHERE user_id = ?1 AND status = 'waiting'"};
     withdraw.bind(1, id).bind(2, secs(call.now)).run();

@@ -7,6 +7,7 @@
 
 #include "fixtures.hpp"
 #include "model/admin_store.hpp"
+#include "model/promotion.hpp"
 #include "model/token_hash.hpp"
 
 using namespace booking;
@@ -447,4 +448,48 @@ TEST_CASE("audit rows cannot be changed or deleted") {
   CHECK_THROWS_AS(t.db.connection().exec("UPDATE audit_events SET action = 'x'"), sql::error);
   CHECK_THROWS_AS(t.db.connection().exec("DELETE FROM audit_events"), sql::error);
   CHECK(t.audits() == 1);
+}
+
+TEST_CASE("with the waitlist's promotion: raising capacity and deactivating a member promote in order") {
+  small_db t;
+  zone tz{"Asia/Taipei"};
+  auto admin = t.add_user(0, 0);
+  admin_store a{t.db.connection(), tz, [](sql::connection& c, id_type s, instant at) {
+                  return promote_waitlist(c, s, at, 14h).promoted_users;
+                }};
+  auto call = admin_call{admin, now, nullptr, {}};
+  auto s = t.add_session(now + 48h, 1);
+  auto booker = t.add_user(3, 0), first = t.add_user(2, 0), broke = t.add_user(0, 0), second = t.add_user(2, 0);
+  REQUIRE(t.db.book(booker, s, now).error == error_code::none);
+  auto join = [&](id_type u, instant when) {
+    sql::statement st{t.db.connection(), "INSERT INTO waitlist_entries (session_id, user_id, status, joined_at, "
+                                         "updated_at) VALUES (?1, ?2, 'waiting', ?3, ?3)"};
+    st.bind(1, s).bind(2, u).bind(3, when.time_since_epoch().count()).run();
+  };
+  join(first, now - 3h);
+  join(broke, now - 2h);
+  join(second, now - 1h);
+  session_patch p;
+  p.capacity = 2;
+  auto r = a.edit_session(call, s, p);
+  REQUIRE(r.error == error_code::none);
+  CHECK(r.promoted_users == std::vector<id_type>{first});
+  CHECK(std::find(r.affected_users.begin(), r.affected_users.end(), first) != r.affected_users.end());
+  CHECK(std::find(r.affected_users.begin(), r.affected_users.end(), second) != r.affected_users.end());
+  CHECK(t.scalar("SELECT credits FROM users WHERE id = " + std::to_string(first)) == 1);
+  CHECK(t.scalar("SELECT count(*) FROM bookings WHERE via_waitlist = 1 AND user_id = " + std::to_string(first)) == 1);
+  CHECK(r.body["seats_left"] == 0);
+
+  // The booker leaves the studio: their seat goes to the next eligible member (`broke` is skipped).
+  auto d = a.deactivate_member(call, booker);
+  REQUIRE(d.error == error_code::none);
+  CHECK(d.promoted_users == std::vector<id_type>{second});
+  CHECK(t.scalar("SELECT count(*) FROM bookings WHERE session_id = " + std::to_string(s) + " AND status = 'booked'")
+        == 2);
+  CHECK(t.scalar("SELECT count(*) FROM waitlist_entries WHERE status = 'skipped' AND user_id = "
+                 + std::to_string(broke))
+        == 1);
+  CHECK(t.scalar("SELECT count(*) FROM credit_ledger WHERE reason = 'promotion'") == 2);
+  CHECK(t.ledger_violations() == 0);
+  CHECK(t.scalar("SELECT count(*) FROM audit_events") == 2);
 }

@@ -555,7 +555,7 @@ TEST_CASE("revocation is effective on the next request while 32 threads keep usi
   e.check_invariants();
 }
 
-TEST_CASE("deactivation frees seats, refunds, withdraws waiting entries, and the token is refused") {
+TEST_CASE("deactivation frees seats and promotes, refunds, withdraws waiting entries, and the token is refused") {
   env e;
   zone tz{"Asia/Taipei"};
   auto sid = body_of(e.post("sessions", json{{"location_id", 1}, {"title", "Full"}, {"coach", "Al"},
@@ -574,7 +574,10 @@ TEST_CASE("deactivation frees seats, refunds, withdraws waiting entries, and the
   CHECK(error_code_of(full) == "session_full");
   e.q("INSERT INTO waitlist_entries (session_id, user_id, status, joined_at, updated_at) VALUES (" +
       std::to_string(other) + ", " + std::to_string(leaver) + ", 'waiting', 1, 1)");
+  e.q("INSERT INTO waitlist_entries (session_id, user_id, status, joined_at, updated_at) VALUES (" +
+      std::to_string(sid) + ", " + std::to_string(waiter) + ", 'waiting', 2, 2)");
   CHECK(body_of(e.cli.Get("/en/v2/training/booking", bearer(lt)))["stats"]["credits_remaining"] == 3);
+  CHECK(find_session(body_of(e.cli.Get("/en/v2/training/booking", bearer(wt))), sid).is_null()); // warm, no booking
 
   auto d = e.post("members/" + std::to_string(leaver) + "/deactivate", json::object());
   REQUIRE(d->status == 200);
@@ -585,9 +588,14 @@ TEST_CASE("deactivation frees seats, refunds, withdraws waiting entries, and the
             + " AND status = 'cancelled' AND cancelled_by = 'admin' AND credit_refunded = 1")
         == 1);
   CHECK(e.q("SELECT status = 'withdrawn' FROM waitlist_entries WHERE user_id = " + std::to_string(leaver)) == 1);
-  // The seat is free again: another member books it.
-  CHECK(e.cli.Post("/en/v2/training/bookings", bearer(wt), json{{"session_id", sid}}.dump(), "application/json")->status
-        == 201);
+  // The seat went to the waiting member, who sees it on their next page (their cache was warm).
+  CHECK(e.q("SELECT count(*) FROM bookings WHERE session_id = " + std::to_string(sid) + " AND user_id = "
+            + std::to_string(waiter) + " AND status = 'booked' AND via_waitlist = 1")
+        == 1);
+  auto wpage = body_of(e.cli.Get("/en/v2/training/booking", bearer(wt)));
+  CHECK(find_session(wpage, sid)["status"] == "booked");
+  CHECK(wpage["stats"]["credits_remaining"] == 3);
+  CHECK(e.q("SELECT count(*) FROM credit_ledger WHERE reason = 'promotion' AND user_id = " + std::to_string(waiter)) == 1);
   // Admin view of the deactivated member (history kept).
   auto m = body_of(e.get("members/" + std::to_string(leaver)));
   CHECK(m["active"] == false);
