@@ -4,18 +4,18 @@
 #include <chrono>
 #include <cstddef>
 
-#include "actors/metrics.hpp"
 #include "actors/store_pool.hpp"
-#include "actors/tracing.hpp"
 #include "actors/write_epochs.hpp"
 #include "model/time_zone.hpp"
+#include "telemetry/metrics.hpp"
+#include "telemetry/tracer.hpp"
 
 namespace booking {
 
 struct cache_context {
   store_pool* pool = nullptr;
   const zone* tz = nullptr;
-  metrics* stats = nullptr;
+  ::booking::metrics* metrics = nullptr;
   write_epochs* epochs = nullptr;
   tracer* tracing = nullptr; // null: no spans
   std::chrono::seconds ttl{30};

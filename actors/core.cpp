@@ -7,18 +7,21 @@
 
 namespace booking {
 
-core::core(caf::actor_system& sys, const core_options& opts, metrics& m)
-  : sys_(sys), stats_(m), tz_(opts.timezone), epochs_(std::make_unique<write_epochs>()),
+core::core(caf::actor_system& sys, const core_options& opts, ::booking::metrics& m)
+  : sys_(sys), metrics_(m), tz_(opts.timezone), epochs_(std::make_unique<write_epochs>()),
     pool_(std::make_unique<store_pool>(opts.store, opts.store_threads)) {
-  auto shards = std::max<std::size_t>(1, opts.directory_shards);
+  // `--cache-max-users` is a hard cap: never more shards than users allowed, and each shard's cap is
+  // the floor of its share, so the shards together never hold more than the cap.
+  auto max_users = std::max<std::size_t>(1, opts.cache_max_users);
+  auto shards = std::min(max_users, std::max<std::size_t>(1, opts.directory_shards));
   ctx_ = std::make_shared<cache_context>();
   ctx_->pool = pool_.get();
   ctx_->tz = &tz_;
-  ctx_->stats = &stats_;
+  ctx_->metrics = &metrics_;
   ctx_->epochs = epochs_.get();
   ctx_->ttl = opts.cache_ttl;
   ctx_->idle = opts.cache_idle;
-  ctx_->max_users = std::max<std::size_t>(1, (opts.cache_max_users + shards - 1) / shards);
+  ctx_->max_users = max_users / shards;
   ctx_->location_ttl = opts.location_ttl;
   ctx_->tracing = opts.tracing;
   std::shared_ptr<const cache_context> cctx = ctx_;
@@ -27,7 +30,7 @@ core::core(caf::actor_system& sys, const core_options& opts, metrics& m)
   locations_ = sys.spawn(location_cache, cctx, directories_);
   invalidations_ = std::make_unique<invalidation_pool>(
     sys, opts.invalidation_workers, opts.invalidation_queue,
-    [this](id_type user) { return directory_for(user); }, stats_);
+    [this](id_type user) { return directory_for(user); }, metrics_);
 }
 
 core::~core() { shutdown(); }

@@ -32,7 +32,7 @@ struct core_options {
 
 class core {
 public:
-  core(caf::actor_system& sys, const core_options& opts, metrics& m);
+  core(caf::actor_system& sys, const core_options& opts, ::booking::metrics& m);
   ~core();
 
   const user_directory_actor& directory_for(id_type user) const;
@@ -42,7 +42,7 @@ public:
   write_epochs& epochs() { return *epochs_; }
   store_pool& pool() { return *pool_; }
   const zone& tz() const { return tz_; }
-  metrics& stats() { return stats_; }
+  ::booking::metrics& metrics() { return metrics_; }
 
   /// After a committed write of `user`: fence read-your-writes, then queue the cleanup.
   void after_write(id_type user);
@@ -53,7 +53,7 @@ public:
 
 private:
   caf::actor_system& sys_;
-  metrics& stats_;
+  ::booking::metrics& metrics_;
   zone tz_;
   std::unique_ptr<write_epochs> epochs_;
   std::unique_ptr<store_pool> pool_;

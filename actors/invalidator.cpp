@@ -23,22 +23,22 @@ invalidation_pool::invalidation_pool(caf::actor_system& sys, std::size_t workers
 
 void invalidation_pool::post(id_type user) {
   if (depth_.fetch_add(1) < static_cast<std::int64_t>(capacity_)) {
-    m_.invalidations_queued->Increment();
-    m_.invalidation_queue_depth->Increment();
+    m_.invalidation(invalidation_result::queued);
+    m_.invalidation_queue(+1);
     // One user always goes to the same worker: that user's invalidations stay in order.
     caf::anon_send(workers_[static_cast<std::uint64_t>(user) % workers_.size()], invalidate_atom::value, user);
     return;
   }
   depth_.fetch_sub(1);
   fallbacks_.fetch_add(1);
-  m_.invalidations_fallback->Increment();
+  m_.invalidation(invalidation_result::fallback);
   caf::anon_send(to_directory_(user), invalidate_atom::value, user);
 }
 
 void invalidation_pool::done(id_type user) {
   caf::anon_send(to_directory_(user), invalidate_atom::value, user);
   depth_.fetch_sub(1);
-  m_.invalidation_queue_depth->Decrement();
+  m_.invalidation_queue(-1);
 }
 
 bool invalidation_pool::drain(std::chrono::milliseconds timeout) {

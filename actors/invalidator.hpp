@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "actors/interfaces.hpp"
-#include "actors/metrics.hpp"
+#include "telemetry/metrics.hpp"
 
 namespace booking {
 

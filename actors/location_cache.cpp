@@ -1,11 +1,10 @@
 #include "actors/location_cache.hpp"
 
-#include <iostream>
-
 #include <caf/all.hpp>
 #include <nlohmann/json.hpp>
 
 #include "model/json.hpp"
+#include "telemetry/log.hpp"
 
 namespace booking {
 
@@ -26,13 +25,13 @@ void location_cache_state::on_get(waiter w) {
   bool stale = std::chrono::steady_clock::now() - loaded_at >= ctx->location_ttl;
   if (list) {
     // A stale list is still served while the refresh runs: locations change rarely.
-    (stale ? ctx->stats->locations_miss : ctx->stats->locations_hit)->Increment();
+    ctx->metrics->cache(cache_name::locations, stale ? cache_result::miss : cache_result::hit);
     answer(w);
     if (stale)
       refresh();
     return;
   }
-  ctx->stats->locations_miss->Increment();
+  ctx->metrics->cache(cache_name::locations, loading ? cache_result::coalesced : cache_result::miss);
   waiters.push_back(std::move(w));
   refresh();
 }
@@ -41,18 +40,26 @@ void location_cache_state::refresh() {
   if (loading)
     return;
   loading = true;
-  ctx->stats->loads_locations->Increment();
+  ctx->metrics->store_load(load_kind::locations);
   auto hdl = caf::actor_cast<location_cache_actor>(self);
-  auto* stats = ctx->stats;
-  ctx->pool->submit([hdl, stats](store* db) {
+  auto* m = ctx->metrics;
+  auto span = std::make_shared<child_span>(refresh_span()); // ended by the store thread
+  ctx->pool->submit([hdl, m, span](store* db) {
+    std::optional<trace_scope> in_request;
+    if (*span)
+      in_request.emplace(span->context());
+    span->set("booking.store.queue_wait_us", (unix_nanos() - span->start_ns()) / 1000);
     location_list fresh;
     try {
-      if (db)
-        fresh = std::make_shared<const std::vector<location>>(db->locations());
+      if (!db)
+        throw sql::error("no store connection", 1);
+      fresh = std::make_shared<const std::vector<location>>(db->locations());
     } catch (const std::exception& e) {
-      stats->store_errors->Increment();
-      std::cerr << "level=error msg=\"store load failed\" kind=locations error=\"" << e.what() << "\"" << std::endl;
+      m->store_error();
+      span->fail("store_error");
+      log_error("store load failed").kv("kind", "locations").kv("error", e.what());
     }
+    span->end();
     caf::anon_send(hdl, loaded_atom::value, std::move(fresh));
   });
 }
@@ -64,6 +71,15 @@ void location_cache_state::refresh_now(slot_ptr done) {
   }
   covered_refreshes.push_back(std::move(done));
   refresh();
+}
+
+child_span location_cache_state::refresh_span() const {
+  // A child of the first sampled request that waits for it; a refresh that nobody waits for (TTL,
+  // a stale list served meanwhile) is a trace of its own, sampled by ratio.
+  for (auto& w : waiters)
+    if (w.span)
+      return store_span(ctx->tracing, "locations", w.span.context());
+  return background_store_span(ctx->tracing, "locations");
 }
 
 void location_cache_state::on_loaded(location_list fresh) {
@@ -95,11 +111,9 @@ void location_cache_state::on_loaded(location_list fresh) {
 }
 
 void location_cache_state::answer(waiter& w) {
-  if (w.trace.ctx.sampled && ctx->tracing) {
-    auto s = hop_span(w.trace, ctx->tracing->new_span_id(), name, "locations", w.received_ns);
-    s.error = !list;
-    ctx->tracing->record(std::move(s));
-  }
+  if (!list)
+    w.span.fail(to_string(error_code::unavailable));
+  w.span.end();
   if (w.slot)
     w.slot->deliver(list ? body_result{body, error_code::none} : body_result{nullptr, error_code::unavailable});
   else if (list)
@@ -119,12 +133,12 @@ location_cache_actor::behavior_type location_cache(location_cache_actor::statefu
   return {
     [self](locations_atom) -> caf::typed_response_promise<location_list> {
       auto rp = self->make_response_promise<location_list>();
-      self->state.on_get(location_cache_state::waiter{rp, nullptr, hop{}, 0});
+      self->state.on_get(location_cache_state::waiter{rp, nullptr, {}});
       return rp;
     },
     [self](locations_atom, slot_ptr& slot, hop& h) {
-      auto received = h.ctx.sampled ? unix_nanos() : 0;
-      self->state.on_get(location_cache_state::waiter{{}, std::move(slot), h, received});
+      auto& st = self->state;
+      st.on_get(location_cache_state::waiter{{}, std::move(slot), child_span{st.ctx->tracing, "location_cache locations", h}});
     },
     [self](refresh_atom) { self->state.refresh(); },
     [self](refresh_atom, slot_ptr& done) { self->state.refresh_now(std::move(done)); },

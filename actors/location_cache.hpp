@@ -8,6 +8,7 @@
 
 #include "actors/context.hpp"
 #include "actors/interfaces.hpp"
+#include "telemetry/child_span.hpp"
 
 namespace booking {
 
@@ -17,8 +18,7 @@ struct location_cache_state {
   struct waiter {
     caf::typed_response_promise<location_list> promise;
     slot_ptr slot;
-    hop trace;
-    std::int64_t received_ns = 0;
+    child_span span; // this hop, when the request is sampled
   };
 
   location_cache_actor::stateful_pointer<location_cache_state> self = nullptr;
@@ -41,6 +41,7 @@ struct location_cache_state {
 
 private:
   void answer(waiter& w);
+  child_span refresh_span() const;
 };
 
 location_cache_actor::behavior_type location_cache(location_cache_actor::stateful_pointer<location_cache_state> self,

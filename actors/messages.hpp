@@ -13,7 +13,7 @@
 #include <caf/atom.hpp>
 #include <caf/error.hpp>
 
-#include "actors/tracing.hpp"
+#include "telemetry/span.hpp"
 #include "model/types.hpp"
 
 namespace booking {
@@ -85,6 +85,9 @@ using slot_ptr = std::shared_ptr<reply_slot>;
 struct load_result {
   std::shared_ptr<const user_snapshot> snapshot; // null with error set
   error_code error = error_code::none;
+  /// When the store thread took the job and when it finished (wall clock, for the load's span).
+  std::int64_t started_ns = 0;
+  std::int64_t finished_ns = 0;
 };
 
 /// Errors of the core travel in CAF as category "booking" with our error_code as the code.
@@ -100,6 +103,8 @@ inline error_code to_error_code(const caf::error& err) {
 
 } // namespace booking
 
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(booking::trace_context)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(booking::hop)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(booking::page_query)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(booking::body_result)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(booking::slot_ptr)

@@ -1,7 +1,7 @@
 #include "actors/store_pool.hpp"
 
 #include <chrono>
-#include <iostream>
+#include "telemetry/log.hpp"
 
 namespace booking {
 
@@ -75,7 +75,7 @@ void store_pool::work() {
       if (!db)
         db = std::make_unique<store>(opts_);
     } catch (const std::exception& e) {
-      std::cerr << "level=error msg=\"store connection failed\" error=\"" << e.what() << "\"\n";
+      log_error("store connection failed").kv("error", e.what());
     }
     if (opts_.delay_ms > 0)
       std::this_thread::sleep_for(std::chrono::milliseconds(opts_.delay_ms));

@@ -1,8 +1,8 @@
 #include "actors/user_cache.hpp"
 
-#include <iostream>
-
 #include <caf/all.hpp>
+
+#include "telemetry/log.hpp"
 
 namespace booking {
 
@@ -11,38 +11,20 @@ bool user_cache_state::fresh_for(const page_query& q) const {
 }
 
 void user_cache_state::on_page(waiter w) {
-  if (w.q.trace.ctx.sampled && ctx->tracing) {
-    w.received_ns = unix_nanos();
-    w.span = ctx->tracing->new_span_id();
-  }
+  w.span = child_span{ctx->tracing, "user_cache page", w.q.trace, span_kind::consumer};
   if (!loading && fresh_for(w.q)) {
-    ctx->stats->page_hit->Increment();
+    ctx->metrics->cache(cache_name::user_page, cache_result::hit);
     answer(w, snap);
     return;
   }
-  w.result = loading ? "coalesced" : "miss";
+  w.result = loading ? cache_result::coalesced : cache_result::miss;
+  ctx->metrics->cache(cache_name::user_page, w.result);
   waiters.push_back(std::move(w));
   if (loading) {
-    ctx->stats->page_coalesced->Increment();
+    trace_load_for(waiters.back());
     return;
   }
-  ctx->stats->page_miss->Increment();
   start_load();
-}
-
-void user_cache_state::finish_span(const waiter& w, error_code e) {
-  if (!w.q.trace.ctx.sampled || !ctx->tracing)
-    return;
-  auto s = hop_span(w.q.trace, w.span, name, "page", w.received_ns);
-  bool coalesced = std::string_view{w.result} == "coalesced";
-  s.attr("cache.result", std::string(w.result)).attr("coalesced", coalesced);
-  if (std::string_view{w.result} != "hit")
-    s.links.emplace_back(load_trace, load_span);
-  if (e != error_code::none) {
-    s.error = true;
-    s.attr("error.type", std::string(to_string(e)));
-  }
-  ctx->tracing->record(std::move(s));
 }
 
 void user_cache_state::start_load() {
@@ -51,30 +33,17 @@ void user_cache_state::start_load() {
   // Read the epoch before the load's transaction can begin: any write that returned 2xx before
   // this point is visible to the load; any later one has a larger epoch.
   auto epoch = ctx->epochs->current(user);
-  ctx->stats->loads_user_page->Increment();
+  ctx->metrics->store_load(load_kind::user_page);
+  auto& trigger = waiters.back();
+  start_load_span(trigger);
   auto hdl = caf::actor_cast<user_cache_actor>(self);
   auto id = user;
-  auto* stats = ctx->stats;
-  // The load's span belongs to the trace of the request that started it.
-  tracer* tr = nullptr;
-  span_record span;
-  const auto& trigger = waiters.back();
-  if (ctx->tracing) {
-    load_span = ctx->tracing->new_span_id();
-    load_trace = trigger.q.trace.ctx.trace;
-    if (trigger.q.trace.ctx.sampled) {
-      tr = ctx->tracing;
-      span.trace = load_trace;
-      span.id = load_span;
-      span.parent = trigger.span;
-      span.name = "store load_user";
-      span.kind = span_kind::client;
-      span.start_ns = unix_nanos(); // submitted
-    }
-  }
-  ctx->pool->submit([hdl, id, gen, epoch, stats, tr, span](store* db) mutable {
-    auto started = tr ? unix_nanos() : 0;
+  auto* m = ctx->metrics;
+  auto request = trigger.q.trace.ctx;
+  ctx->pool->submit([hdl, id, gen, epoch, m, request](store* db) {
+    trace_scope in_request{request}; // log lines carry the trace id
     load_result r;
+    r.started_ns = unix_nanos();
     try {
       if (!db)
         throw sql::error("no store connection", 1);
@@ -84,26 +53,18 @@ void user_cache_state::start_load() {
       else
         r.error = error_code::not_found;
     } catch (const std::exception& e) {
-      stats->store_errors->Increment();
+      m->store_error();
       r.error = error_code::unavailable;
-      std::cerr << "level=error msg=\"store load failed\" kind=user_page error=\"" << e.what() << "\""
-                << (tr ? " trace_id=" + to_hex(span.trace) : std::string()) << std::endl;
+      log_error("store load failed").kv("kind", "user_page").kv("error", e.what());
     }
-    if (tr) {
-      span.end_ns = unix_nanos();
-      span.attr("db.system", std::string("sqlite"))
-        .attr("db.operation", std::string("load_user"))
-        .attr("store.queue_wait_us", static_cast<std::int64_t>((started - span.start_ns) / 1000))
-        .attr("store.bookings", static_cast<std::int64_t>(r.snapshot ? r.snapshot->bookings.size() : 0));
-      span.error = r.error == error_code::unavailable;
-      tr->record(std::move(span));
-    }
+    r.finished_ns = unix_nanos();
     caf::anon_send(hdl, loaded_atom::value, gen, epoch, std::move(r));
   });
 }
 
 void user_cache_state::on_loaded(std::uint64_t gen, std::uint64_t epoch, const load_result& r) {
   loading = false;
+  end_load_span(r);
   if (r.error != error_code::none) {
     auto failed = std::move(waiters);
     waiters.clear();
@@ -142,7 +103,7 @@ void user_cache_state::on_invalidate() {
   ++generation;
   snap.reset();
   bodies.clear();
-  ctx->stats->invalidations_applied->Increment();
+  ctx->metrics->invalidation(invalidation_result::applied);
 }
 
 void user_cache_state::on_stop() {
@@ -175,7 +136,7 @@ body_ptr user_cache_state::body_for(const page_query& q, const std::shared_ptr<c
 
 void user_cache_state::answer(waiter& w, const std::shared_ptr<const user_snapshot>& from) {
   auto body = body_for(w.q, from);
-  finish_span(w, error_code::none);
+  end_span(w);
   if (w.slot)
     w.slot->deliver(body_result{body, error_code::none});
   else
@@ -183,11 +144,49 @@ void user_cache_state::answer(waiter& w, const std::shared_ptr<const user_snapsh
 }
 
 void user_cache_state::fail(waiter& w, error_code e) {
-  finish_span(w, e);
+  w.span.fail(to_string(e));
+  end_span(w);
   if (w.slot)
     w.slot->deliver(body_result{nullptr, e});
   else
     w.promise.deliver(make_error(e));
+}
+
+void user_cache_state::start_load_span(waiter& trigger) {
+  trigger.started_load = true;
+  load_span = store_span(ctx->tracing, "load_user", trigger.span.context());
+  load_started_ns = unix_nanos();
+  for (auto& w : waiters) // requests parked for this load (they read a newer epoch than the last)
+    trace_load_for(w);
+}
+
+void user_cache_state::trace_load_for(const waiter& w) {
+  if (!w.span || load_span)
+    return;
+  // A sampled request waits for a load that nobody records (its trigger is not sampled): record
+  // the load as a root of its own, which the request links to.
+  load_span = child_span::new_root(ctx->tracing, "store load_user", span_kind::client, load_started_ns);
+  load_span.set("db.system.name", "sqlite").set("db.operation.name", "load_user");
+}
+
+void user_cache_state::end_load_span(const load_result& r) {
+  load_trace = load_span.trace();
+  load_id = load_span.id();
+  if (!load_span)
+    return;
+  load_span.set("booking.store.queue_wait_us", (r.started_ns - load_span.start_ns()) / 1000)
+    .set("booking.store.bookings", r.snapshot ? r.snapshot->bookings.size() : 0);
+  if (r.error == error_code::unavailable)
+    load_span.fail("store_error");
+  load_span.end(r.finished_ns);
+}
+
+void user_cache_state::end_span(waiter& w) {
+  w.span.set("booking.cache.result", to_string(w.result))
+    .set("booking.cache.coalesced", w.result == cache_result::coalesced);
+  if (!w.started_load && w.result != cache_result::hit)
+    w.span.link(load_trace, load_id); // the load that answered it, recorded since this one is sampled
+  w.span.end();
 }
 
 user_cache_actor::behavior_type user_cache(user_cache_actor::stateful_pointer<user_cache_state> self,
@@ -199,11 +198,11 @@ user_cache_actor::behavior_type user_cache(user_cache_actor::stateful_pointer<us
   return {
     [self](page_atom, page_query& q) -> caf::typed_response_promise<body_ptr> {
       auto rp = self->make_response_promise<body_ptr>();
-      self->state.on_page(user_cache_state::waiter{std::move(q), rp, nullptr});
+      self->state.on_page(user_cache_state::waiter{std::move(q), rp, nullptr, {}, cache_result::hit, false});
       return rp;
     },
     [self](page_atom, page_query& q, slot_ptr& slot) {
-      self->state.on_page(user_cache_state::waiter{std::move(q), {}, std::move(slot)});
+      self->state.on_page(user_cache_state::waiter{std::move(q), {}, std::move(slot), {}, cache_result::hit, false});
     },
     [self](invalidate_atom) { self->state.on_invalidate(); },
     [self](loaded_atom, std::uint64_t gen, std::uint64_t epoch, const load_result& r) {

@@ -10,6 +10,7 @@
 #include "actors/defaults.hpp"
 #include "actors/interfaces.hpp"
 #include "model/page.hpp"
+#include "telemetry/child_span.hpp"
 
 namespace booking {
 
@@ -21,10 +22,9 @@ struct user_cache_state {
     page_query q;
     caf::typed_response_promise<body_ptr> promise;
     slot_ptr slot;
-    // Tracing, when the request is sampled: its span id, arrival time and cache result.
-    span_id span{};
-    std::int64_t received_ns = 0;
-    const char* result = "hit";
+    child_span span; // this hop, when the request is sampled
+    cache_result result = cache_result::hit;
+    bool started_load = false; // its span is the parent of the load that answers it
   };
 
   struct rendered {
@@ -49,10 +49,14 @@ struct user_cache_state {
   std::uint64_t loads = 0;
   std::vector<rendered> bodies; // rendered from `snap`, a few (language, range) pairs
   std::vector<waiter> waiters;
-  /// The running load's span (recorded if the request that started it is sampled); coalesced
-  /// requests link to it.
+
+  /// The running load's span. Recorded whenever a sampled request waits for the load: a child of
+  /// the request that started it, or else a root of its own that the sampled requests link to.
+  child_span load_span;
+  std::int64_t load_started_ns = 0;
+  /// The last finished load's span ids (zeros: not recorded), for the links of its waiters.
   trace_id load_trace{};
-  span_id load_span{};
+  span_id load_id{};
 
   void on_page(waiter w);
   void on_loaded(std::uint64_t gen, std::uint64_t epoch, const load_result& r);
@@ -66,7 +70,11 @@ private:
   void fail(waiter& w, error_code e);
   body_ptr body_for(const page_query& q, const std::shared_ptr<const user_snapshot>& from);
   void quit_if_done();
-  void finish_span(const waiter& w, error_code e);
+  // Telemetry, one line at each call site.
+  void start_load_span(waiter& trigger);
+  void trace_load_for(const waiter& w);
+  void end_load_span(const load_result& r);
+  void end_span(waiter& w);
 };
 
 user_cache_actor::behavior_type user_cache(user_cache_actor::stateful_pointer<user_cache_state> self,

@@ -4,6 +4,7 @@
 
 #include "actors/defaults.hpp"
 #include "actors/user_cache.hpp"
+#include "telemetry/child_span.hpp"
 
 namespace booking {
 
@@ -20,7 +21,7 @@ user_cache_actor& user_directory_state::find_or_spawn(id_type user, bool& spawne
     evict(lru.back(), false);
   lru.push_front(user);
   auto hdl = self->spawn(user_cache, ctx, user);
-  ctx->stats->user_actors->Increment();
+  ctx->metrics->user_actor_started();
   return users.emplace(user, entry{std::move(hdl), lru.begin(), now}).first->second.hdl;
 }
 
@@ -32,20 +33,19 @@ void user_directory_state::evict(id_type user, bool idle) {
   self->send(i->second.hdl, stop_atom::value);
   lru.erase(i->second.lru_pos);
   users.erase(i);
-  ctx->stats->user_actors->Decrement();
-  (idle ? ctx->stats->user_evictions_idle : ctx->stats->user_evictions_capacity)->Increment();
+  ctx->metrics->user_actor_stopped(idle ? eviction_reason::idle : eviction_reason::capacity);
 }
 
-void user_directory_state::forward_prep(page_query& q, bool spawned, std::int64_t received_ns) {
+user_cache_actor& user_directory_state::forward(page_query& q) {
+  // The user actor answers after this hop has ended: a hand-off (PRODUCER, then CONSUMER).
+  child_span span{ctx->tracing, "user_directory page", q.trace, span_kind::producer};
+  bool spawned = false;
+  auto& hdl = find_or_spawn(q.user_id, spawned);
   q.locations = locations;
-  if (!q.trace.ctx.sampled || !ctx->tracing)
-    return;
-  auto id = ctx->tracing->new_span_id();
-  auto s = hop_span(q.trace, id, name, "page", received_ns);
-  s.attr("actor.spawned", spawned);
-  ctx->tracing->record(std::move(s));
-  q.trace.ctx.span = id;
-  q.trace.sent_ns = unix_nanos();
+  span.set("booking.actor.spawned", spawned);
+  if (span)
+    q.trace = span.hand_off();
+  return hdl;
 }
 
 void user_directory_state::sweep_idle() {
@@ -65,26 +65,17 @@ user_directory_actor::behavior_type user_directory(user_directory_actor::statefu
   self->delayed_send(self, defaults::idle_sweep_interval, sweep_atom::value);
   self->attach_functor([self] {
     // Stopping the directory stops its users; their gauge goes with them.
-    auto n = static_cast<double>(self->state.users.size());
-    self->state.ctx->stats->user_actors->Decrement(n);
+    self->state.ctx->metrics->user_actors_gone(static_cast<double>(self->state.users.size()));
     for (auto& kv : self->state.users)
       caf::anon_send_exit(kv.second.hdl, caf::exit_reason::user_shutdown);
   });
   return {
     [self](page_atom, page_query& q) -> caf::delegated<body_ptr> {
-      auto received = q.trace.ctx.sampled ? unix_nanos() : 0;
-      auto& st = self->state;
-      bool spawned = false;
-      auto& hdl = st.find_or_spawn(q.user_id, spawned);
-      st.forward_prep(q, spawned, received);
+      auto& hdl = self->state.forward(q);
       return self->delegate(hdl, page_atom::value, std::move(q));
     },
     [self](page_atom, page_query& q, slot_ptr& slot) {
-      auto received = q.trace.ctx.sampled ? unix_nanos() : 0;
-      auto& st = self->state;
-      bool spawned = false;
-      auto& hdl = st.find_or_spawn(q.user_id, spawned);
-      st.forward_prep(q, spawned, received);
+      auto& hdl = self->state.forward(q);
       self->send(hdl, page_atom::value, std::move(q), std::move(slot));
     },
     [self](invalidate_atom, id_type user) {

@@ -31,8 +31,9 @@ struct user_directory_state {
   /// The user's actor, spawned if needed; marks it most recently used.
   user_cache_actor& find_or_spawn(id_type user, bool& spawned);
   void sweep_idle();
-  /// Prepares a request for its user actor: location list, and the span of this hop if sampled.
-  void forward_prep(page_query& q, bool spawned, std::int64_t received_ns);
+  /// The user's actor, with the request prepared for it: the location list, and (sampled) this
+  /// hop's span as the parent of the next.
+  user_cache_actor& forward(page_query& q);
   void evict(id_type user, bool idle);
 };
 

@@ -4,7 +4,6 @@
 // caches learn of it: every affected member's page (write epoch + cleanup), the token cache (revoked
 // tokens), and the location list (changed locations).
 #include <cstdio>
-#include <iostream>
 #include <set>
 
 #include "http/errors.hpp"
@@ -14,6 +13,7 @@
 #include "http/principal.hpp"
 #include "model/admin_store.hpp"
 #include "model/json.hpp"
+#include "telemetry/log.hpp"
 
 namespace booking {
 
@@ -189,8 +189,7 @@ void run_write(route_context& ctx, call& c, const principal_info& who, const cha
     for (auto user : out.affected_users)
       ctx.br.actors().after_write(user);
     if (out.locations_changed && ctx.br.refresh_locations().error != error_code::none)
-      std::cerr << "level=warn msg=\"location refresh after an admin write timed out\" trace_id="
-                << to_hex(c.trace.trace) << '\n';
+      log_warn("location refresh after an admin write timed out");
   }
   send_json(c.res, out.response.status, out.response.body);
   if (out.replayed)

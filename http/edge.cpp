@@ -18,6 +18,7 @@
 #include "http/errors.hpp"
 #include "http/guard.hpp"
 #include "http/middleware.hpp"
+#include "telemetry/log.hpp"
 
 namespace booking {
 
@@ -54,7 +55,7 @@ bool refuse_if_needed(route_context& ctx, const Request& req, Response& res) {
   }
   if (!verdict)
     return false;
-  ctx.stats.rejected->Add({{"reason", reason}}).Increment();
+  ctx.metrics.rejected(reason);
   send_error(res, verdict.code, lang_of_path(req.path), true);
   if (verdict.status != 0)
     res.status = verdict.status;
@@ -143,7 +144,7 @@ void install_edge(httplib::Server& svr, route_context& ctx) {
 
   svr.set_exception_handler([](const Request& req, Response& res, std::exception_ptr) {
     sanitize_request(writable(req));
-    log_line("error", "msg=\"unhandled exception\"");
+    log_error("unhandled exception");
     res.headers.clear();
     send_error(res, error_code::internal, lang_of_path(req.path), true);
     mark_answered();
@@ -168,9 +169,15 @@ void install_edge(httplib::Server& svr, route_context& ctx) {
   }});
 
   // Runs last, on every response the library writes: the framing is the body's own.
-  svr.set_post_routing_handler([](const Request&, Response& res) {
+  svr.set_post_routing_handler([](const Request& req, Response& res) {
     auto* st = current_request();
-    bool close = st && st->close;
+    // The library also ends HTTP/1.0 connections unless they ask exactly `Connection: Keep-Alive`
+    // (its own test, case-sensitive): say so.
+    auto conn = req.get_header_value("Connection");
+    bool http10_close = req.version == "HTTP/1.0" && conn != "Keep-Alive";
+    bool close = (st && st->close) || http10_close || conn == "close";
+    if (close && st)
+      st->close = true;
     for (const char* h : {"Content-Range", "Accept-Ranges", "Content-Encoding", "Transfer-Encoding", "Date",
                           "Content-Length"})
       res.headers.erase(h);

@@ -10,7 +10,8 @@ add_library(booking_http STATIC
   ${CMAKE_CURRENT_LIST_DIR}/middleware.cpp ${CMAKE_CURRENT_LIST_DIR}/principal.cpp ${CMAKE_CURRENT_LIST_DIR}/api_routes.cpp
   ${CMAKE_CURRENT_LIST_DIR}/admin_routes.cpp
   ${CMAKE_CURRENT_LIST_DIR}/ops_routes.cpp ${CMAKE_CURRENT_LIST_DIR}/auth.cpp ${CMAKE_CURRENT_LIST_DIR}/bridge.cpp
-  ${CMAKE_CURRENT_LIST_DIR}/options.cpp ${CMAKE_CURRENT_LIST_DIR}/idempotency.cpp ${CMAKE_CURRENT_LIST_DIR}/rate_limit.cpp ${CMAKE_CURRENT_LIST_DIR}/maintenance.cpp)
+  ${CMAKE_CURRENT_LIST_DIR}/options.cpp ${CMAKE_CURRENT_LIST_DIR}/idempotency.cpp ${CMAKE_CURRENT_LIST_DIR}/rate_limit.cpp ${CMAKE_CURRENT_LIST_DIR}/maintenance.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/server_span.cpp)
 target_link_libraries(booking_http PUBLIC booking_actors booking_edge_io PkgConfig::HTTPLIB)
 
 add_executable(booking-server ${CMAKE_CURRENT_LIST_DIR}/server_main.cpp)

@@ -1,8 +1,7 @@
 #include "http/maintenance.hpp"
 
-#include <iostream>
-
 #include "model/time_zone.hpp"
+#include "telemetry/log.hpp"
 
 namespace booking {
 
@@ -33,7 +32,7 @@ int maintenance::run_once() {
     store db{opts_};
     purged = db.purge_idempotency(now_seconds() - retention_);
   } catch (const std::exception& e) {
-    std::cerr << "level=error msg=\"maintenance failed\" error=\"" << e.what() << "\"" << std::endl;
+    log_error("maintenance failed").kv("error", e.what());
   }
   return purged;
 }

@@ -1,75 +1,58 @@
 #include "http/middleware.hpp"
 
-#include <iostream>
-#include <unordered_map>
-#include <vector>
+#include <algorithm>
 
 #include "http/connection.hpp"
 #include "http/errors.hpp"
+#include "http/server_span.hpp"
+#include "telemetry/log.hpp"
+#include "telemetry/trace_scope.hpp"
 
 namespace booking {
 
 namespace {
 
-prometheus::Counter& request_counter(metrics& m, const char* route, const std::string& method, int status) {
-  // Family::Add locks; a per-thread list of the few (route, method, status) series this thread has
-  // seen avoids that, and a lookup allocates nothing. Routes are stable strings: compared by address.
-  struct series {
-    const char* route;
-    std::string method;
-    int status;
-    prometheus::Counter* counter;
-  };
-  thread_local std::vector<series> cache;
-  thread_local const metrics* owner = nullptr;
-  if (owner != &m) {
-    cache.clear();
-    owner = &m;
-  }
-  for (auto& s : cache)
-    if (s.route == route && s.status == status && s.method == method)
-      return *s.counter;
-  auto& c = m.http_requests->Add({{"route", route}, {"method", method}, {"status", std::to_string(status)}});
-  cache.push_back(series{route, method, status, &c});
-  return c;
+/// The incoming `traceparent`, when there is exactly one and it is valid.
+std::optional<trace_context> remote_parent(const httplib::Request& req) {
+  if (req.get_header_value_count("traceparent") != 1)
+    return std::nullopt;
+  return parse_traceparent(req.get_header_value("traceparent"));
 }
 
-prometheus::Histogram& duration_histogram(metrics& m, const char* route) {
-  thread_local std::unordered_map<const char*, prometheus::Histogram*> cache;
-  thread_local const metrics* owner = nullptr;
-  if (owner != &m) {
-    cache.clear();
-    owner = &m;
-  }
-  auto i = cache.find(route);
-  if (i != cache.end())
-    return *i->second;
-  auto& h = m.http_duration->Add({{"route", route}}, metrics::duration_buckets());
-  cache.emplace(route, &h);
-  return h;
-}
-
-void finish(route_context& ctx, const char* route, const httplib::Request& req, int status, double secs,
-            const trace_context* trace) {
-  request_counter(ctx.stats, route, req.method, status).Increment();
-  duration_histogram(ctx.stats, route).Observe(secs);
-  if (status >= 500 || ctx.cfg.access_log) {
-    auto tid = trace ? to_hex(trace->trace) : std::string("-");
-    if (status >= 500)
-      log_line("error", std::string("msg=\"5xx\" route=") + route + " status=" + std::to_string(status)
-                          + " trace_id=" + tid);
-    if (ctx.cfg.access_log)
-      log_line("info", std::string("msg=access method=") + req.method + " route=" + route + " status="
-                         + std::to_string(status) + " duration_ms=" + std::to_string(secs * 1000)
-                         + " trace_id=" + tid);
-  }
+/// Metrics, and the 5xx and access log lines (inside the request's trace scope: they carry its id).
+void finish(route_context& ctx, const char* route, const httplib::Request& req, int status, double secs) {
+  ctx.metrics.http_request(route, req.method, status, secs);
+  if (status >= 500)
+    log_error("5xx").kv("route", route).kv("status", status);
+  if (ctx.cfg.access_log)
+    log_info("access").kv("method", req.method).kv("route", route).kv("status", status).kv("duration_ms", secs * 1000);
 }
 
 } // namespace
 
-void log_line(const char* level, const std::string& msg) {
-  std::string line = std::string("level=") + level + ' ' + msg + '\n';
-  std::cerr.write(line.data(), static_cast<std::streamsize>(line.size())); // one write per line
+std::vector<metrics::http_route> metric_labels(const route_table& table) {
+  const std::vector<int> read{200, 400, 401, 403, 404, 429, 500, 503};
+  const std::vector<int> write{200, 201, 400, 401, 403, 404, 409, 411, 413, 422, 429, 500, 503};
+  const std::vector<int> ops{200, 400, 503};
+  std::vector<metrics::http_route> out;
+  for (auto& r : table.routes()) {
+    auto& statuses = !r.api ? ops : r.method == "GET" ? read : write;
+    std::vector<std::string> methods{r.method};
+    if (r.method == "GET")
+      methods.push_back("HEAD");
+    auto same = std::find_if(out.begin(), out.end(), [&](auto& o) { return o.route == r.label; });
+    if (same == out.end()) {
+      out.push_back({r.label, methods, statuses});
+    } else { // another method on the same path
+      same->methods.insert(same->methods.end(), methods.begin(), methods.end());
+      for (auto s : statuses)
+        if (std::find(same->statuses.begin(), same->statuses.end(), s) == same->statuses.end())
+          same->statuses.push_back(s);
+    }
+  }
+  out.push_back({"unmatched", {"GET", "HEAD", "POST", "PATCH", "OPTIONS"}, {204, 404, 405}});
+  out.push_back({"refused", {"GET", "HEAD", "POST", "PATCH"}, {400, 408, 411, 413, 414, 431, 503}});
+  return out;
 }
 
 void count_unrouted(route_context& ctx, const char* route, const httplib::Request& req, int status) {
@@ -77,25 +60,27 @@ void count_unrouted(route_context& ctx, const char* route, const httplib::Reques
   double secs = 0;
   if (st && st->started.time_since_epoch().count() != 0)
     secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - st->started).count();
-  finish(ctx, route, req, status, secs, nullptr);
+  // Not traced, but its log lines still carry a trace id: the caller's, or a new one.
+  trace_scope in_request{ctx.tracing.start(remote_parent(req))};
+  finish(ctx, route, req, status, secs);
 }
 
 void serve(route_context& ctx, const route& r, const route_match& m, const httplib::Request& req,
            httplib::Response& res) {
   auto t0 = std::chrono::steady_clock::now();
   call c{req, res, m.language, m.params, {}};
-  std::optional<trace_context> parent;
-  if (req.get_header_value_count("traceparent") == 1)
-    parent = parse_traceparent(req.get_header_value("traceparent"));
+  auto parent = remote_parent(req);
   c.trace = ctx.tracing.start(parent);
-  auto start_ns = c.trace.sampled ? unix_nanos() : 0;
+  trace_scope in_request{c.trace}; // every log line of this request carries its trace id
+  // Ops endpoints are not traced.
+  auto span = r.api ? server_span(ctx.tracing, req, r.label.c_str(), c.trace, parent, unix_nanos()) : child_span{};
   bool counted = false;
   if (r.api) {
     auto n = ctx.inflight.fetch_add(1) + 1;
-    ctx.stats.inflight->Increment();
+    ctx.metrics.request_started();
     counted = true;
     if (n > static_cast<std::int64_t>(ctx.cfg.max_inflight)) {
-      ctx.stats.rejected->Add({{"reason", "overloaded"}}).Increment();
+      ctx.metrics.rejected("overloaded");
       send_error(res, error_code::overloaded, c.language);
     }
   }
@@ -103,13 +88,11 @@ void serve(route_context& ctx, const route& r, const route_match& m, const httpl
     try {
       r.fn(ctx, c);
     } catch (const sql::error& e) {
-      ctx.stats.store_errors->Increment();
-      log_line("error", std::string("msg=\"store error\" route=") + r.label + " trace_id=" + to_hex(c.trace.trace)
-                          + " error=\"" + e.what() + "\"");
+      ctx.metrics.store_error();
+      log_error("store error").kv("route", r.label).kv("error", e.what());
       send_error(res, error_code::unavailable, c.language);
     } catch (const std::exception& e) {
-      log_line("error", std::string("msg=\"handler failed\" route=") + r.label + " trace_id="
-                          + to_hex(c.trace.trace) + " error=\"" + e.what() + "\"");
+      log_error("handler failed").kv("route", r.label).kv("error", e.what());
       send_error(res, error_code::internal, c.language);
     }
   }
@@ -117,30 +100,12 @@ void serve(route_context& ctx, const route& r, const route_match& m, const httpl
     send_error(res, error_code::internal, c.language);
   if (counted) {
     ctx.inflight.fetch_sub(1);
-    ctx.stats.inflight->Decrement();
+    ctx.metrics.request_finished();
   }
   res.set_header("traceparent", format_traceparent(c.trace));
-  auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  if (c.trace.sampled && r.api) { // ops endpoints are not traced
-    span_record s;
-    s.trace = c.trace.trace;
-    s.id = c.trace.span;
-    if (parent)
-      s.parent = parent->span;
-    s.name = req.method + " " + r.label;
-    s.kind = span_kind::server;
-    s.start_ns = start_ns;
-    s.end_ns = unix_nanos();
-    s.error = res.status >= 500;
-    s.attr("http.request.method", req.method)
-      .attr("http.route", r.label)
-      .attr("url.path", req.path)
-      .attr("url.scheme", std::string("http"))
-      .attr("network.protocol.version", std::string("1.1"))
-      .attr("http.response.status_code", static_cast<std::int64_t>(res.status));
-    ctx.tracing.record(std::move(s));
-  }
-  finish(ctx, r.label.c_str(), req, res.status, secs, &c.trace);
+  set_response(span, res.status);
+  finish(ctx, r.label.c_str(), req, res.status,
+         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
 }
 
 } // namespace booking

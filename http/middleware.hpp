@@ -10,6 +10,7 @@
 
 #include "http/route_table.hpp"
 #include "http/routes.hpp"
+#include "telemetry/child_span.hpp"
 
 namespace booking {
 
@@ -32,32 +33,14 @@ void serve(route_context& ctx, const route& r, const route_match& m, const httpl
 /// `unmatched` (no such path), `refused` (refused before routing) or the route's own label.
 void count_unrouted(route_context& ctx, const char* route, const httplib::Request& req, int status);
 
-void log_line(const char* level, const std::string& msg);
+/// The label values of `booking_http_*` for every route of the table, and for `unmatched` and
+/// `refused`: their zero-valued series exist from start-up.
+std::vector<metrics::http_route> metric_labels(const route_table& table);
 
 /// A store call made on this HTTP thread, as a client span of the request when sampled.
 template <class F>
 auto traced_store_call(route_context& ctx, const call& c, const char* operation, F f) {
-  if (!c.trace.sampled)
-    return f();
-  span_record s;
-  s.trace = c.trace.trace;
-  s.id = ctx.tracing.new_span_id();
-  s.parent = c.trace.span;
-  s.name = std::string("store ") + operation;
-  s.kind = span_kind::client;
-  s.start_ns = unix_nanos();
-  s.attr("db.system", std::string("sqlite")).attr("db.operation", std::string(operation));
-  try {
-    auto r = f();
-    s.end_ns = unix_nanos();
-    ctx.tracing.record(std::move(s));
-    return r;
-  } catch (...) {
-    s.end_ns = unix_nanos();
-    s.error = true;
-    ctx.tracing.record(std::move(s));
-    throw;
-  }
+  return store_span(&ctx.tracing, operation, c.trace).run(f);
 }
 
 } // namespace booking

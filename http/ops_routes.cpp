@@ -34,7 +34,7 @@ void debug_traces(route_context& x, call& c) {
 
 void metrics_text(route_context& x, call& c) {
   c.res.status = 200;
-  c.res.set_content(x.stats.serialize(), "text/plain; version=0.0.4; charset=utf-8");
+  c.res.set_content(x.metrics.serialize(), "text/plain; version=0.0.4; charset=utf-8");
 }
 
 } // namespace

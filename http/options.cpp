@@ -1,8 +1,11 @@
 #include "http/options.hpp"
 
 #include <sstream>
+#include <vector>
 
 #include <caf/config_option_adder.hpp>
+
+#include "telemetry/log.hpp"
 
 namespace booking {
 
@@ -39,6 +42,31 @@ server_config::server_config() {
     .add(store_delay_ms, "store-delay-ms", "fault injection: delay added to every store call");
 }
 
+caf::error server_config::parse_args(int argc, char** argv) {
+  static const char* const booleans[] = {"access-log"};
+  std::vector<std::string> args;
+  for (int i = 0; i < argc; ++i) {
+    std::string a = argv[i];
+    bool keep = true;
+    for (const char* b : booleans) {
+      auto prefix = std::string("--") + b + "=";
+      if (i > 0 && a.rfind(prefix, 0) == 0) {
+        auto v = a.substr(prefix.size());
+        if (v == "true" || v == "1" || v == "yes" || v == "on")
+          a = std::string("--") + b;
+        else if (v == "false" || v == "0" || v == "no" || v == "off")
+          keep = false; // the default
+      }
+    }
+    if (keep)
+      args.push_back(std::move(a));
+  }
+  std::vector<char*> ptrs;
+  for (auto& a : args)
+    ptrs.push_back(a.data());
+  return parse(static_cast<int>(ptrs.size()), ptrs.data());
+}
+
 core_options server_config::core() const {
   core_options o;
   o.store.path = db;
@@ -56,12 +84,12 @@ core_options server_config::core() const {
 
 std::string server_config::summary() const {
   std::ostringstream s;
-  s << "db=" << db << " bind=" << bind << " port=" << port << " http_threads=" << http_threads
+  s << "db=" << logfmt_value(db) << " bind=" << logfmt_value(bind) << " port=" << port << " http_threads=" << http_threads
     << " max_inflight=" << max_inflight << " cache_ttl_seconds=" << cache_ttl_seconds
     << " cache_idle_seconds=" << cache_idle_seconds << " cache_max_users=" << cache_max_users
     << " cancel_window_hours=" << cancel_window_hours << " invalidation_workers=" << invalidation_workers
     << " invalidation_queue=" << invalidation_queue << " store_threads=" << store_threads
-    << " timezone=" << timezone << " trace_sample_rate=" << trace_sample_rate;
+    << " timezone=" << logfmt_value(timezone) << " trace_sample_rate=" << trace_sample_rate;
   return s.str();
 }
 

@@ -42,8 +42,12 @@ struct server_config : caf::actor_system_config {
 
   server_config();
 
+  /// Parses the command line; `--flag=true|false` works for boolean flags as for any other
+  /// (CAF 0.17 accepts only the bare `--flag` form for booleans on the command line).
+  caf::error parse_args(int argc, char** argv);
+
   core_options core() const;
-  /// A one-line summary for the start-up log (no secrets).
+  /// The start-up log's fields, as logfmt pairs (no secrets).
   std::string summary() const;
 };
 

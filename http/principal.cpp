@@ -24,7 +24,7 @@ std::optional<principal_info> authenticate(route_context& ctx, call& c) {
   }
   // The caller's own bucket: acting for someone else does not spend theirs.
   if (!ctx.limiter.allow(who->user_id)) {
-    ctx.stats.rejected->Add({{"reason", "rate_limited"}}).Increment();
+    ctx.metrics.rejected("rate_limited");
     send_error(c.res, error_code::rate_limited, c.language);
     c.res.set_header("Retry-After", std::to_string(ctx.limiter.retry_after_seconds()));
     return std::nullopt;
@@ -80,7 +80,8 @@ std::optional<date_range> range_of(route_context& ctx, call& c) {
 
 std::optional<nlohmann::json> parse_strict_json(const std::string& body) {
   using nlohmann::json;
-  if (too_deep(body, max_json_depth))
+  // nlohmann/json reads a NUL byte as the end of input: `{...}\0junk` would pass. No NUL at all.
+  if (too_deep(body, max_json_depth) || body.find('\0') != std::string::npos)
     return std::nullopt;
   // The SAX-built DOM would keep the last of duplicate keys: refuse them instead, per object.
   bool duplicate = false;

@@ -9,13 +9,13 @@
 
 #include <httplib.h>
 
-#include "actors/metrics.hpp"
-#include "actors/tracing.hpp"
 #include "http/auth.hpp"
 #include "http/bridge.hpp"
 #include "http/rate_limit.hpp"
 #include "http/options.hpp"
 #include "http/route_table.hpp"
+#include "telemetry/metrics.hpp"
+#include "telemetry/tracer.hpp"
 #include "model/admin_store.hpp"
 
 namespace booking {
@@ -24,7 +24,7 @@ struct route_context {
   const server_config& cfg;
   bridge& br;
   authenticator& auth;
-  metrics& stats;
+  ::booking::metrics& metrics;
   std::atomic<std::int64_t> inflight{0};
   std::atomic<bool> shutting_down{false};
 
@@ -34,8 +34,8 @@ struct route_context {
   /// Waitlist promotion run inside admin writes that free seats or raise capacity.
   promoter promote;
 
-  route_context(const server_config& c, bridge& b, authenticator& a, metrics& m, tracer& t)
-    : cfg(c), br(b), auth(a), stats(m), tracing(t),
+  route_context(const server_config& c, bridge& b, authenticator& a, ::booking::metrics& m, tracer& t)
+    : cfg(c), br(b), auth(a), metrics(m), tracing(t),
       limiter(c.rate_limit_per_second, c.rate_limit_burst) {}
 };
 

@@ -1,7 +1,8 @@
 #include "http/server.hpp"
 
+#include "http/middleware.hpp"
+#include "telemetry/child_span.hpp"
 #include "model/promotion.hpp"
-
 
 namespace booking {
 
@@ -11,9 +12,13 @@ http_server::http_server(const server_config& cfg, core& c, metrics& m, tracer& 
   auto opts = cfg.core().store;
   bridge_ = std::make_unique<bridge>(c, opts, std::chrono::milliseconds{cfg.reply_timeout_ms});
   auto* br = bridge_.get();
+  auto* tr = &t;
   auth_ = std::make_unique<authenticator>(
-    [br](const std::string& hash) { return br->borrow_store()->find_token(hash); }, std::chrono::seconds{60},
-    std::chrono::seconds{5});
+    [br, tr](const std::string& hash) {
+      // A store span of the request being authenticated (the thread's trace scope).
+      return store_span(tr, "find_token").run([&] { return br->borrow_store()->find_token(hash); });
+    },
+    std::chrono::seconds{60}, std::chrono::seconds{5});
   ctx_ = std::make_unique<route_context>(cfg, *bridge_, *auth_, m, t);
 
   // Admin writes that free seats or raise capacity promote from the waitlist in their transaction.
@@ -24,6 +29,7 @@ http_server::http_server(const server_config& cfg, core& c, metrics& m, tracer& 
   add_api_routes(ctx_->table);
   add_ops_routes(ctx_->table);
   add_admin_routes(ctx_->table);
+  m.prepare_http(metric_labels(ctx_->table)); // every series from start-up
   install_edge(svr_, *ctx_);
 }
 

@@ -1,7 +1,6 @@
 // booking-server: the actor core behind the HTTP front-end (SPEC §6).
 #include <csignal>
 #include <cstdio>
-#include <iostream>
 #include <thread>
 
 #include <caf/actor_system.hpp>
@@ -9,34 +8,9 @@
 
 #include "http/maintenance.hpp"
 #include "http/server.hpp"
+#include "telemetry/log.hpp"
 
 using namespace booking;
-
-namespace {
-
-void log(const char* level, const std::string& msg) { std::cerr << "level=" << level << ' ' << msg << std::endl; }
-
-/// OTLP/HTTP JSON export: POST {endpoint}/v1/traces, bounded timeouts, from the exporter thread.
-std::function<bool(const std::string&)> otlp_sender(const std::string& endpoint) {
-  if (endpoint.empty())
-    return {};
-  auto scheme_end = endpoint.find("://");
-  auto path_start = endpoint.find('/', scheme_end == std::string::npos ? 0 : scheme_end + 3);
-  auto base = endpoint.substr(0, path_start);
-  auto prefix = path_start == std::string::npos ? std::string() : endpoint.substr(path_start);
-  while (!prefix.empty() && prefix.back() == '/')
-    prefix.pop_back();
-  return [base, prefix](const std::string& body) {
-    httplib::Client cli{base};
-    cli.set_connection_timeout(2, 0);
-    cli.set_read_timeout(2, 0);
-    cli.set_write_timeout(2, 0);
-    auto r = cli.Post((prefix + "/v1/traces").c_str(), body, "application/json");
-    return r && r->status / 100 == 2;
-  };
-}
-
-} // namespace
 
 int main(int argc, char** argv) {
   // Signals are taken by one thread with sigwait: block them before any other thread exists.
@@ -48,26 +22,26 @@ int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
 
   server_config cfg;
-  if (auto err = cfg.parse(argc, argv)) {
-    std::cerr << "booking-server: " << to_string(err) << "\n";
+  if (auto err = cfg.parse_args(argc, argv)) {
+    log_error("invalid command line").kv("error", to_string(err));
     return 2;
   }
   if (cfg.cli_helptext_printed)
     return 0;
   if (cfg.db.empty()) {
-    std::cerr << "booking-server: --db=PATH is required (see --help)\n";
+    log_error("invalid command line").kv("error", "--db=PATH is required (see --help)");
     return 2;
   }
   try {
-    log("info", "msg=\"starting\" " + cfg.summary());
+    log_info("starting").kv("version", build_version()).fields(cfg.summary());
     store check{cfg.core().store}; // creates and migrates the schema; fails early on a bad path
+    log_info("database ready").kv("db", cfg.db);
     metrics m;
     tracer_options topts;
     topts.sample_rate = cfg.trace_sample_rate;
     topts.trace_file = cfg.trace_file;
-    topts.otlp_post = otlp_sender(cfg.otlp_endpoint);
-    topts.recorded_counter = m.spans_recorded;
-    topts.dropped_counter = m.spans_dropped;
+    topts.otlp.endpoint = cfg.otlp_endpoint;
+    topts.meters = &m;
     tracer tracing{topts};
     caf::actor_system sys{cfg};
     auto copts = cfg.core();
@@ -79,20 +53,23 @@ int main(int argc, char** argv) {
     std::thread server_thread{[&] { http.run(); }};
     std::printf("listening on http://%s:%d\n", cfg.bind.c_str(), port);
     std::fflush(stdout);
-    log("info", "msg=\"listening\" address=http://" + cfg.bind + ":" + std::to_string(port));
+    log_info("listening").kv("address", "http://" + cfg.bind + ":" + std::to_string(port))
+      .kv("service_instance_id", tracing.resource().instance_id);
 
     int sig = 0;
     sigwait(&sigs, &sig);
-    log("info", std::string("msg=\"shutting down\" signal=") + (sig == SIGINT ? "SIGINT" : "SIGTERM"));
+    log_info("shutting down").kv("signal", sig == SIGINT ? "SIGINT" : "SIGTERM");
     http.stop();
     server_thread.join(); // in-flight requests have completed
     auto depth = c.invalidations().depth();
     bool drained = c.shutdown();
-    tracing.flush();
-    log("info", "msg=\"stopped\" invalidations_pending_at_stop=" + std::to_string(depth)
-                  + " drained=" + (drained ? "true" : "false"));
+    auto queued_spans = tracing.recorded() - tracing.exported() - tracing.dropped();
+    tracing.shutdown();
+    log_info("stopped").kv("invalidations_pending_at_stop", depth).kv("drained", drained)
+      .kv("spans_pending_at_stop", queued_spans).kv("spans_exported", tracing.exported())
+      .kv("spans_dropped", tracing.dropped());
   } catch (const std::exception& e) {
-    log("error", std::string("msg=\"fatal\" error=\"") + e.what() + "\"");
+    log_error("fatal").kv("error", e.what());
     return 1;
   }
   return 0;

@@ -5,6 +5,7 @@ packages=(
   build-essential cmake pkg-config git ca-certificates tzdata sqlite3 curl python3
   libcaf-dev libcpp-httplib-dev nlohmann-json3-dev doctest-dev libsqlite3-dev prometheus-cpp-dev
   libhowardhinnant-date-dev libssl-dev wrk nginx-light clang libclang-rt-14-dev
+  prometheus  # promtool, for `promtool check metrics` in the tests
 )
 missing=()
 for p in "${packages[@]}"; do

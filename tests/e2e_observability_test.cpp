@@ -6,7 +6,9 @@
 #include <mutex>
 #include <regex>
 
-#include "actors/tracing.hpp"
+#include "telemetry/child_span.hpp"
+#include "telemetry/otlp_json.hpp"
+#include "telemetry/tracer.hpp"
 #include "server_fixture.hpp"
 
 using namespace booking;
@@ -74,18 +76,19 @@ TEST_CASE("OTLP/HTTP export to a local receiver, validated field by field") {
   auto h = bearer(db.tokens.at(1));
   auto parent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
   h.emplace("traceparent", parent);
-  auto r = cli.Get("/en/v2/training/booking", h);
+  h.emplace("User-Agent", "observability-test/1.0");
+  auto r = cli.Get("/en/v2/training/booking?from=2026-11-23&to=2026-12-06", h);
   REQUIRE(r->status == 200);
   auto back = parse_traceparent(r->get_header_value("traceparent"));
   REQUIRE(back);
   CHECK(to_hex(back->trace) == "0af7651916cd43dd8448eb211c80319c");
   CHECK(back->sampled); // parent-based, although the ratio is 0
   std::vector<json> spans;
-  for (int i = 0; i < 100 && spans.size() < 4; ++i) {
+  for (int i = 0; i < 100 && spans.size() < 5; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds{100});
     spans = rx.spans_of("0af7651916cd43dd8448eb211c80319c");
   }
-  REQUIRE(spans.size() == 4);
+  REQUIRE(spans.size() == 5); // server, token lookup, directory, user cache, page load
   CHECK(rx.content_types[0] == "application/json");
   std::map<std::string, json> by_name;
   for (auto& s : spans) {
@@ -109,16 +112,34 @@ TEST_CASE("OTLP/HTTP export to a local receiver, validated field by field") {
   CHECK(attrs["http.route"] == json{{"stringValue", "/{lang}/v2/training/booking"}});
   CHECK(attrs["http.response.status_code"] == json{{"intValue", "200"}});
   CHECK(attrs["url.path"] == json{{"stringValue", "/en/v2/training/booking"}});
+  CHECK(attrs["url.query"] == json{{"stringValue", "from=2026-11-23&to=2026-12-06"}});
+  CHECK(attrs["url.scheme"] == json{{"stringValue", "http"}});
+  CHECK(attrs["network.protocol.version"] == json{{"stringValue", "1.1"}});
+  CHECK(attrs["server.address"] == json{{"stringValue", "127.0.0.1"}});
+  CHECK(attrs["server.port"] == json{{"intValue", std::to_string(srv.port())}});
+  CHECK(attrs["client.address"] == json{{"stringValue", "127.0.0.1"}});
+  CHECK(attrs["user_agent.original"] == json{{"stringValue", "observability-test/1.0"}});
+  CHECK(attrs.count("error.type") == 0);
   auto& dir = by_name["user_directory page"];
   auto& cache = by_name["user_cache page"];
   auto& load = by_name["store load_user"];
-  CHECK(dir["kind"] == 1);
+  CHECK(dir["kind"] == 4); // PRODUCER: the user actor answers after it
+  CHECK(cache["kind"] == 5);
+  auto& token = by_name["store find_token"];
+  CHECK(token["kind"] == 3);
+  CHECK(token["parentSpanId"] == root["spanId"]);
   CHECK(dir["parentSpanId"] == root["spanId"]);
   CHECK(cache["parentSpanId"] == dir["spanId"]);
   CHECK(load["parentSpanId"] == cache["spanId"]);
   CHECK(load["kind"] == 3);
-  // The resource names the service.
-  CHECK(rx.bodies[0]["resourceSpans"][0]["resource"]["attributes"][0]["value"]["stringValue"] == "booking-server");
+  // The resource names the service, its version and instance.
+  std::map<std::string, json> res;
+  for (auto& a : rx.bodies[0]["resourceSpans"][0]["resource"]["attributes"])
+    res[a["key"]] = a["value"];
+  CHECK(res["service.name"] == json{{"stringValue", "booking-server"}});
+  for (auto k : {"service.version", "service.instance.id", "telemetry.sdk.name", "telemetry.sdk.language",
+                 "telemetry.sdk.version"})
+    CHECK(res.count(k) == 1);
 }
 
 TEST_CASE("propagation: unsampled parent, malformed and all-zero headers") {
@@ -163,7 +184,9 @@ TEST_CASE("propagation: unsampled parent, malformed and all-zero headers") {
     ++lines;
   }
   CHECK(lines >= 1);
-  CHECK(spans == 6); // two sampled requests, cache hits: server, directory and cache spans each
+  // Two sampled requests, cache hits (server, directory and cache spans each), and the location
+  // refresh at start-up (a trace of its own, sampled at rate 1).
+  CHECK(spans == 7);
 }
 
 TEST_CASE("/metrics parses as Prometheus text exposition") {

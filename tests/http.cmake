@@ -10,6 +10,7 @@ booking_e2e_test(e2e_api_tests e2e_api_test.cpp)
 booking_e2e_test(e2e_stress_tests e2e_stress_test.cpp)
 booking_e2e_test(e2e_observability_tests e2e_observability_test.cpp)
 booking_e2e_test(e2e_reliability_tests e2e_reliability_test.cpp)
+booking_e2e_test(e2e_edge_tests e2e_edge_test.cpp)
 booking_e2e_test(e2e_admin_tests e2e_admin_test.cpp)
 
 # Slowloris, idle sockets and a header flood at 10x a 32-thread pool, alone and behind nginx.
@@ -17,3 +18,15 @@ add_test(NAME hostile_clients
   COMMAND python3 ${PROJECT_SOURCE_DIR}/scripts/hostile-clients --pool 32 --seconds 8 --check)
 set_tests_properties(hostile_clients PROPERTIES
   ENVIRONMENT "BUILD_DIR=${PROJECT_BINARY_DIR}" SKIP_RETURN_CODE 77 TIMEOUT 300 RUN_SERIAL TRUE)
+booking_e2e_test(e2e_telemetry_tests e2e_telemetry_test.cpp)
+target_compile_definitions(e2e_telemetry_tests PRIVATE BOOKING_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+
+# The framing fuzzer against a live server: generated requests over raw sockets, every answer
+# checked for exact framing, its own JSON body and no token of the database; alone and behind the
+# shipped nginx configuration. A long run: scripts/framing-fuzz --requests 200000 --seconds 600.
+add_test(NAME framing_fuzz
+  COMMAND python3 ${PROJECT_SOURCE_DIR}/scripts/framing-fuzz --requests 4000 --seconds 60 --seed 1 --check)
+add_test(NAME framing_fuzz_nginx
+  COMMAND python3 ${PROJECT_SOURCE_DIR}/scripts/framing-fuzz --requests 3000 --seconds 60 --seed 2 --nginx --check)
+set_tests_properties(framing_fuzz framing_fuzz_nginx PROPERTIES
+  ENVIRONMENT "BUILD_DIR=${PROJECT_BINARY_DIR}" TIMEOUT 300)

@@ -79,13 +79,19 @@ struct seeded_db {
 
 class server_process {
 public:
-  server_process(const std::string& db, std::vector<std::string> extra = {}) {
+  /// Starts booking-server on `db`; its standard error goes to `stderr_file` when one is given.
+  server_process(const std::string& db, std::vector<std::string> extra = {}, const std::string& stderr_file = "") {
     int out[2];
     REQUIRE(::pipe(out) == 0);
     pid_ = ::fork();
     REQUIRE(pid_ >= 0);
     if (pid_ == 0) {
       ::dup2(out[1], 1);
+      if (!stderr_file.empty()) {
+        int err = ::open(stderr_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+        if (err >= 0)
+          ::dup2(err, 2);
+      }
       ::close(out[0]);
       ::close(out[1]);
       std::vector<std::string> args{BOOKING_SERVER_PATH, "--db=" + db, "--port=0"};

@@ -3,7 +3,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "actors/tracing.hpp"
+#include "telemetry/trace_context.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string h(reinterpret_cast<const char*>(data), size);
@@ -13,7 +13,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (!c->valid())
     std::abort(); // all-zero ids must never be accepted
   auto again = booking::parse_traceparent(booking::format_traceparent(*c));
-  if (!again || again->trace != c->trace || again->span != c->span || again->sampled != c->sampled)
+  if (!again || again->trace != c->trace || again->span != c->span || again->sampled != c->sampled
+      || again->random != c->random)
     std::abort();
   if (booking::sampled_by_ratio(c->trace, 0.05) != booking::sampled_by_ratio(c->trace, 0.05))
     std::abort();

@@ -1,0 +1,45 @@
+#include "http/server_span.hpp"
+
+#include <string>
+
+namespace booking {
+
+child_span server_span(tracer& t, const httplib::Request& req, const char* route, const trace_context& self,
+                       const std::optional<trace_context>& remote_parent, std::int64_t start_ns) {
+  auto s = child_span::with_context(&t, req.method + " " + route, self, remote_parent, span_kind::server, start_ns);
+  if (!s)
+    return s;
+  s.set("http.request.method", req.method).set("http.route", route).set("url.path", req.path).set("url.scheme", "http");
+  auto q = req.target.find('?');
+  if (q != std::string::npos && q + 1 < req.target.size())
+    s.set("url.query", req.target.substr(q + 1));
+  auto v = std::string_view{req.version};
+  if (v.rfind("HTTP/", 0) == 0)
+    s.set("network.protocol.version", v.substr(5));
+  // server.*: the Host the client addressed, else the local socket.
+  std::string host = req.get_header_value("Host");
+  int port = req.local_port;
+  auto colon = host.rfind(':');
+  if (colon != std::string::npos && host.find(']', colon) == std::string::npos) {
+    auto p = host.substr(colon + 1);
+    if (!p.empty() && p.size() <= 5 && p.find_first_not_of("0123456789") == std::string::npos)
+      port = std::stoi(p);
+    host.resize(colon);
+  }
+  s.set("server.address", host.empty() ? req.local_addr : host);
+  if (port > 0)
+    s.set("server.port", port);
+  if (!req.remote_addr.empty())
+    s.set("client.address", req.remote_addr);
+  if (req.has_header("User-Agent"))
+    s.set("user_agent.original", req.get_header_value("User-Agent"));
+  return s;
+}
+
+void set_response(child_span& s, int status) {
+  s.set("http.response.status_code", status);
+  if (status >= 500)
+    s.fail(std::to_string(status));
+}
+
+} // namespace booking

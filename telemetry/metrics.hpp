@@ -1,0 +1,121 @@
+// The Prometheus families of SPEC §7 behind a small facade: callers say what happened
+// (`m.cache(cache_name::user_page, cache_result::hit)`), the facade owns the series. Every family
+// exists from start-up with zero-valued series for its known label values; the HTTP layer adds
+// its route table with `prepare_http`. No user ids in labels.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+namespace booking {
+
+enum class cache_result { hit, miss, coalesced };
+enum class cache_name { user_page, locations };
+enum class load_kind { user_page, locations };
+enum class eviction_reason { idle, capacity };
+enum class invalidation_result { queued, fallback, applied };
+enum class promotion_result { promoted, skipped };
+/// Why a finished span never reached the collector.
+enum class span_drop { queue_full, retries_exhausted, non_retryable, rejected };
+
+const char* to_string(cache_result r);
+const char* to_string(span_drop d);
+
+/// The version this binary was built from (CMake's project version).
+const char* build_version();
+
+class process_collector;
+
+class metrics {
+public:
+  metrics();
+  ~metrics();
+  metrics(const metrics&) = delete;
+  metrics& operator=(const metrics&) = delete;
+
+  /// Text exposition of every family, the process families included.
+  std::string serialize() const;
+  prometheus::Registry& registry() { return *registry_; }
+
+  // Caches and the store.
+  void cache(cache_name c, cache_result r);
+  void store_load(load_kind k);
+  void store_error() { store_errors->Increment(); }
+
+  // User actors and invalidations.
+  void user_actor_started() { user_actors->Increment(); }
+  void user_actor_stopped(eviction_reason why);
+  /// Actors stopped with their directory (shutdown): the gauge only.
+  void user_actors_gone(double n) { user_actors->Decrement(n); }
+  void invalidation(invalidation_result r);
+  void invalidation_queue(double delta) { invalidation_queue_depth->Increment(delta); }
+  void waitlist_promotion(promotion_result r);
+
+  // HTTP front-end.
+  /// The label values one route can take.
+  struct http_route {
+    std::string route;
+    std::vector<std::string> methods;
+    std::vector<int> statuses;
+  };
+  /// Zero-valued series for every route of the route table (with `unmatched` and `refused`):
+  /// each method with each status, and the route's duration histogram.
+  void prepare_http(const std::vector<http_route>& routes);
+  /// One finished request: counter and duration histogram. No lock and no allocation once a
+  /// thread has seen the series.
+  void http_request(std::string_view route, std::string_view method, int status, double seconds);
+  void request_started() { inflight->Increment(); }
+  void request_finished() { inflight->Decrement(); }
+  void rejected(std::string_view reason);
+
+  // Tracing.
+  void span_recorded() { spans_recorded->Increment(); }
+  void spans_exported(double n) { spans_exported_->Increment(n); }
+  void spans_dropped(span_drop why, double n);
+  void export_retry() { export_retries->Increment(); }
+
+  /// Buckets of request durations in seconds: from 25 µs, with 1 ms and 2 ms boundaries.
+  static prometheus::Histogram::BucketBoundaries duration_buckets();
+
+  // The series themselves, for tests and the few callers that read a value.
+  prometheus::Family<prometheus::Counter>* http_requests;
+  prometheus::Family<prometheus::Histogram>* http_duration;
+  prometheus::Gauge* inflight;
+  prometheus::Family<prometheus::Counter>* rejected_family;
+  prometheus::Counter* loads_user_page;
+  prometheus::Counter* loads_locations;
+  prometheus::Counter* store_errors;
+  prometheus::Counter* page_hit;
+  prometheus::Counter* page_miss;
+  prometheus::Counter* page_coalesced;
+  prometheus::Counter* locations_hit;
+  prometheus::Counter* locations_miss;
+  prometheus::Counter* locations_coalesced;
+  prometheus::Gauge* user_actors;
+  prometheus::Counter* user_evictions_idle;
+  prometheus::Counter* user_evictions_capacity;
+  prometheus::Counter* invalidations_queued;
+  prometheus::Counter* invalidations_fallback;
+  prometheus::Counter* invalidations_applied;
+  prometheus::Gauge* invalidation_queue_depth;
+  prometheus::Counter* promotions_promoted;
+  prometheus::Counter* promotions_skipped;
+  prometheus::Counter* spans_recorded;
+  prometheus::Counter* spans_exported_;
+  prometheus::Counter* export_retries;
+  prometheus::Counter* spans_dropped_by[4];
+
+private:
+  std::shared_ptr<prometheus::Registry> registry_;
+  std::unique_ptr<process_collector> process_;
+};
+
+} // namespace booking

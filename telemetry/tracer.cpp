@@ -1,0 +1,188 @@
+#include "telemetry/tracer.hpp"
+
+#include <algorithm>
+#include <unordered_map>
+
+namespace booking {
+
+tracer::tracer(tracer_options opts) : opts_(std::move(opts)) {
+  if (!opts_.otlp.endpoint.empty())
+    exporter_ = std::make_unique<otlp_exporter>(opts_.otlp, opts_.meters);
+  if (!opts_.trace_file.empty())
+    file_.open(opts_.trace_file, std::ios::app);
+  if (exporter_ || file_.is_open())
+    thread_ = std::thread{[this] { export_loop(); }};
+}
+
+tracer::~tracer() { shutdown(); }
+
+void tracer::shutdown() {
+  {
+    std::lock_guard<std::mutex> g{queue_m_};
+    if (stopping_)
+      return;
+    stopping_ = true;
+  }
+  if (exporter_)
+    exporter_->interrupt();
+  queue_cv_.notify_all();
+  if (thread_.joinable())
+    thread_.join();
+}
+
+span_id tracer::new_span_id() { return random_span_id(); }
+
+trace_context tracer::start(const std::optional<trace_context>& parent) {
+  trace_context c;
+  if (parent && parent->valid()) {
+    c = *parent;
+  } else {
+    c.trace = random_trace_id();
+    c.random = true;
+    c.sampled = sampled_by_ratio(c.trace, opts_.sample_rate);
+  }
+  c.span = new_span_id();
+  return c;
+}
+
+trace_context tracer::start_recorded_root() {
+  trace_context c;
+  c.trace = random_trace_id();
+  c.random = true;
+  c.sampled = true;
+  c.span = new_span_id();
+  return c;
+}
+
+void tracer::count_dropped(span_drop why, std::size_t n) {
+  dropped_ += n;
+  if (opts_.meters)
+    opts_.meters->spans_dropped(why, static_cast<double>(n));
+}
+
+void tracer::record(span_record s) {
+  ++recorded_;
+  if (opts_.meters)
+    opts_.meters->span_recorded();
+  bool exporting = thread_.joinable();
+  {
+    std::lock_guard<std::mutex> g{ring_m_};
+    if (exporting)
+      ring_.push_back(s);
+    else
+      ring_.push_back(std::move(s));
+    while (ring_.size() > opts_.ring_spans)
+      ring_.pop_front();
+  }
+  if (!exporting)
+    return;
+  bool wake = false;
+  {
+    std::lock_guard<std::mutex> g{queue_m_};
+    if (queue_.size() >= opts_.export_queue || stopping_) {
+      count_dropped(span_drop::queue_full, 1);
+      return;
+    }
+    queue_.push_back(std::move(s));
+    wake = queue_.size() >= opts_.batch_spans;
+  }
+  if (wake)
+    queue_cv_.notify_one();
+}
+
+nlohmann::json tracer::recent(std::size_t limit) const {
+  using nlohmann::json;
+  std::vector<span_record> copy;
+  {
+    std::lock_guard<std::mutex> g{ring_m_};
+    copy.assign(ring_.begin(), ring_.end());
+  }
+  // Newest trace first: by the latest end time among its spans.
+  std::unordered_map<std::string, std::size_t> index;
+  std::vector<std::pair<std::int64_t, json>> traces;
+  for (auto& s : copy) {
+    auto tid = to_hex(s.trace);
+    auto it = index.find(tid);
+    if (it == index.end()) {
+      it = index.emplace(tid, traces.size()).first;
+      traces.push_back({0, json{{"trace_id", tid}, {"spans", json::array()}}});
+    }
+    auto& t = traces[it->second];
+    t.first = std::max(t.first, s.end_ns);
+    json span{{"trace_id", tid},
+              {"span_id", to_hex(s.id)},
+              {"parent_span_id", all_zero(s.parent) ? std::string() : to_hex(s.parent)},
+              {"name", s.name},
+              {"kind", static_cast<int>(s.kind)},
+              {"start_unix_nano", s.start_ns},
+              {"end_unix_nano", s.end_ns},
+              {"status", s.error ? "error" : "unset"},
+              {"attributes", plain_attributes(s)}};
+    if (!s.links.empty()) {
+      auto links = json::array();
+      for (auto& [lt, ls] : s.links)
+        links.push_back(json{{"trace_id", to_hex(lt)}, {"span_id", to_hex(ls)}});
+      span["links"] = std::move(links);
+    }
+    t.second["spans"].push_back(std::move(span));
+  }
+  std::stable_sort(traces.begin(), traces.end(), [](auto& a, auto& b) { return a.first > b.first; });
+  json out = json::array();
+  for (std::size_t i = 0; i < traces.size() && i < limit; ++i) {
+    auto& spans = traces[i].second["spans"];
+    std::stable_sort(spans.begin(), spans.end(),
+                     [](const json& a, const json& b) { return a["start_unix_nano"] < b["start_unix_nano"]; });
+    out.push_back(std::move(traces[i].second));
+  }
+  return json{{"traces", std::move(out)}};
+}
+
+void tracer::export_batch(std::vector<span_record>& batch) {
+  if (batch.empty())
+    return;
+  std::lock_guard<std::mutex> g{export_m_};
+  auto body = otlp_json(batch, opts_.resource).dump();
+  if (file_.is_open()) {
+    file_ << body << '\n';
+    file_.flush();
+  }
+  auto n = batch.size();
+  batch.clear();
+  std::size_t accepted = n;
+  if (exporter_) {
+    auto out = exporter_->send(body, n);
+    accepted = out.accepted;
+    if (out.dropped > 0)
+      count_dropped(out.reason, out.dropped);
+  }
+  exported_ += accepted;
+  if (opts_.meters)
+    opts_.meters->spans_exported(static_cast<double>(accepted));
+}
+
+void tracer::export_loop() {
+  for (;;) {
+    std::vector<span_record> batch;
+    bool last = false;
+    {
+      std::unique_lock<std::mutex> g{queue_m_};
+      queue_cv_.wait_for(g, opts_.flush_interval, [this] { return stopping_ || queue_.size() >= opts_.batch_spans; });
+      batch.swap(queue_);
+      last = stopping_;
+    }
+    export_batch(batch);
+    if (last)
+      return;
+  }
+}
+
+void tracer::flush() {
+  std::vector<span_record> batch;
+  {
+    std::lock_guard<std::mutex> g{queue_m_};
+    batch.swap(queue_);
+  }
+  export_batch(batch);
+}
+
+} // namespace booking

@@ -1,0 +1,409 @@
+// The HTTP edge against a real booking-server over raw sockets (SPEC §4 "HTTP hardening"): every
+// response framed exactly, no byte of other memory, RFC methods and headers, pipelining, the
+// exclusive port, idempotent refusals, counted refusals, the hard cap of cached users.
+#include <doctest/doctest.h>
+
+#include <fstream>
+#include <set>
+
+#include "server_fixture.hpp"
+
+using namespace booking;
+using namespace booking::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct response {
+  int status = 0;
+  std::multimap<std::string, std::string> headers; // lower-case names
+  std::string body;
+  bool framed = false; // Content-Length present and that many bytes followed
+  std::string header(const std::string& name) const {
+    auto i = headers.find(name);
+    return i == headers.end() ? std::string() : i->second;
+  }
+  bool has(const std::string& name) const { return headers.count(name) > 0; }
+};
+
+std::string lower(std::string s) {
+  for (auto& c : s)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+/// Splits raw bytes into responses by their own framing. `head_only` answers (HEAD) have no body.
+std::vector<response> parse_responses(const std::string& raw, bool head_only = false) {
+  std::vector<response> out;
+  std::size_t pos = 0;
+  while (pos < raw.size()) {
+    auto end = raw.find("\r\n\r\n", pos);
+    if (end == std::string::npos)
+      break;
+    response r;
+    std::istringstream head{raw.substr(pos, end - pos)};
+    std::string line;
+    std::getline(head, line);
+    if (line.rfind("HTTP/1.1 ", 0) != 0)
+      break;
+    r.status = std::atoi(line.c_str() + 9);
+    while (std::getline(head, line)) {
+      if (!line.empty() && line.back() == '\r')
+        line.pop_back();
+      auto colon = line.find(':');
+      if (colon == std::string::npos)
+        continue;
+      auto v = line.substr(colon + 1);
+      while (!v.empty() && v.front() == ' ')
+        v.erase(0, 1);
+      r.headers.emplace(lower(line.substr(0, colon)), v);
+    }
+    pos = end + 4;
+    if (r.has("content-length") && r.headers.count("content-length") == 1) {
+      auto n = std::stoul(r.header("content-length"));
+      if (head_only) {
+        r.framed = true;
+      } else if (raw.size() - pos >= n) {
+        r.body = raw.substr(pos, n);
+        r.framed = true;
+        pos += n;
+      }
+    } else if (r.status == 204 || r.status == 304 || r.status < 200) {
+      r.framed = true;
+    }
+    out.push_back(std::move(r));
+    if (!out.back().framed)
+      break;
+  }
+  return out;
+}
+
+/// One exchange: returns every response, and whether the server closed the connection.
+std::vector<response> exchange(int port, const std::string& bytes, bool* closed = nullptr, bool head_only = false,
+                               std::chrono::milliseconds wait = 600ms) {
+  bool c = false;
+  auto raw = raw_exchange(port, bytes, wait, &c);
+  if (closed)
+    *closed = c;
+  return parse_responses(raw, head_only);
+}
+
+std::string get(const std::string& path, const std::string& extra = "") {
+  return "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + extra + "\r\n";
+}
+
+/// Every check a response must pass whatever it answers.
+void check_framing(const response& r, const std::vector<std::string>& secrets) {
+  CHECK(r.framed);
+  CHECK(r.status >= 100);
+  CHECK(!r.has("content-range"));
+  CHECK(r.header("content-type").find("multipart") == std::string::npos);
+  CHECK(!r.has("content-encoding"));
+  CHECK(r.has("date"));
+  for (auto& s : secrets)
+    CHECK_MESSAGE(r.body.find(s) == std::string::npos, "a token leaked");
+  if (!r.body.empty() && r.header("content-type").find("application/json") == 0)
+    CHECK(!nlohmann::json::parse(r.body, nullptr, false).is_discarded());
+}
+
+std::string body_code(const std::string& body) {
+  auto j = nlohmann::json::parse(body, nullptr, false);
+  return j.is_object() && j.contains("error") ? j["error"]["code"].get<std::string>() : std::string("-");
+}
+
+std::vector<std::string> all_tokens(const seeded_db& db) {
+  std::vector<std::string> out;
+  for (auto& [id, tok] : db.tokens)
+    out.push_back(tok);
+  return out;
+}
+
+} // namespace
+
+TEST_CASE("Range never shapes a response: the unauthenticated reproduction and every route") {
+  seeded_db db{10};
+  server_process srv{db.path};
+  auto secrets = all_tokens(db);
+  auto auth = "Authorization: Bearer " + db.tokens.at(1) + "\r\n";
+  // Fill the heap with tokens, keys and log text first, as the reported attack did.
+  for (int i = 0; i < 30; ++i)
+    exchange(srv.port(), get("/en/v2/training/booking", "Authorization: Bearer " + db.tokens.at(1 + i % 10)
+                                                          + "\r\nIdempotency-Key: key-" + std::to_string(i) + "\r\n"),
+             nullptr, false, 100ms);
+  // The reproduction: `curl -H 'Range: bytes=1000-5000' /healthz` answered 4 KB of heap before.
+  bool closed = false;
+  auto rs = exchange(srv.port(), get("/healthz", "Range: bytes=1000-5000\r\n"), &closed);
+  REQUIRE(rs.size() == 1);
+  CHECK(rs[0].status == 400);
+  CHECK(rs[0].header("content-length") == std::to_string(rs[0].body.size()));
+  CHECK(rs[0].body.size() < 200);
+  CHECK(closed);
+  check_framing(rs[0], secrets);
+
+  std::vector<std::string> ranges{"bytes=1000-5000", "bytes=0-1,0-2,0-3", "bytes=-5000", "bytes=abc", "bytes=99999-",
+                                  "bytes=0-0,1-1,2-2,3-3,4-4,5-5,6-6,7-7,8-8,9-9,10-10"};
+  std::vector<std::string> paths{"/healthz", "/readyz", "/metrics", "/debug/traces", "/nope", "/en/v2/training/booking",
+                                 "/zh-tw/v2/training/locations", "/en/v2/training/sessions?location_id=1",
+                                 "/en/v2/training/bookings", "/fr/v2/training/booking"};
+  int checked = 0;
+  for (auto& p : paths)
+    for (auto& range : ranges)
+      for (const char* method : {"GET", "HEAD", "POST"}) {
+        std::string req = std::string(method) + " " + p + " HTTP/1.1\r\nHost: x\r\n" + auth + "Range: " + range
+                          + "\r\nIf-Range: \"x\"\r\n" + (std::string(method) == "POST" ? "Content-Length: 2\r\n\r\n{}" : "\r\n");
+        bool c = false;
+        auto got = exchange(srv.port(), req, &c, std::string(method) == "HEAD", 300ms);
+        INFO(method << ' ' << p << " Range: " << range);
+        REQUIRE(got.size() == 1);
+        CHECK(got[0].status == 400);
+        CHECK(c);
+        check_framing(got[0], secrets);
+        ++checked;
+      }
+  MESSAGE("Range probes: " << checked << ", all 400 with their own body only");
+  CHECK(srv.alive());
+}
+
+TEST_CASE("methods: 405 with Allow, OPTIONS 204 without a token, HEAD wherever GET works") {
+  seeded_db db{5};
+  server_process srv{db.path};
+  auto auth = "Authorization: Bearer " + db.tokens.at(1) + "\r\n";
+  struct probe {
+    std::string method, path, allow;
+  };
+  std::vector<probe> probes{{"PUT", "/en/v2/training/booking", "GET, HEAD, OPTIONS"},
+                            {"DELETE", "/en/v2/training/bookings/5/cancel", "POST, OPTIONS"},
+                            {"POST", "/healthz", "GET, HEAD, OPTIONS"},
+                            {"GET", "/zh-tw/v2/training/bookings", "POST, OPTIONS"},
+                            {"PATCH", "/metrics", "GET, HEAD, OPTIONS"}};
+  for (auto& p : probes) {
+    INFO(p.method << ' ' << p.path);
+    bool c = false;
+    auto body = p.method == "POST" || p.method == "PATCH" ? std::string("Content-Length: 0\r\n\r\n") : std::string("\r\n");
+    auto rs = exchange(srv.port(), p.method + " " + p.path + " HTTP/1.1\r\nHost: x\r\n" + auth + body, &c);
+    REQUIRE(rs.size() == 1);
+    CHECK(rs[0].status == 405);
+    CHECK(rs[0].header("allow") == p.allow);
+    CHECK(body_code(rs[0].body) == "method_not_allowed");
+    check_framing(rs[0], {});
+    auto opt = exchange(srv.port(), "OPTIONS " + p.path + " HTTP/1.1\r\nHost: x\r\n\r\n");
+    REQUIRE(opt.size() == 1);
+    CHECK(opt[0].status == 204);
+    CHECK(opt[0].header("allow") == p.allow);
+    CHECK(opt[0].body.empty());
+    CHECK(!opt[0].has("content-length"));
+  }
+  // A 405 for a method with a body closes: the body is never read as a request.
+  bool c = false;
+  auto rs = exchange(srv.port(), "PUT /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 34\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", &c);
+  CHECK(rs.size() == 1);
+  CHECK(c);
+  // HEAD: the GET's headers and length, no body.
+  for (std::string p : {"/healthz", "/en/v2/training/booking", "/en/v2/training/locations"}) {
+    auto g = exchange(srv.port(), get(p, auth));
+    auto h = exchange(srv.port(), "HEAD " + p + " HTTP/1.1\r\nHost: x\r\n" + auth + "\r\n", nullptr, true);
+    REQUIRE(g.size() == 1);
+    REQUIRE(h.size() == 1);
+    CHECK(h[0].status == g[0].status);
+    CHECK(h[0].status == 200);
+    CHECK(h[0].header("content-length") == std::to_string(g[0].body.size()));
+    CHECK(!h[0].has("accept-ranges"));
+  }
+  // HEAD followed by a GET on one connection: nothing of a body was sent for the HEAD.
+  auto both = raw_exchange(srv.port(), "HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\n" + get("/healthz"), 600ms);
+  CHECK(count_responses(both) == 2);
+  CHECK(both.find("{\"status\":\"ok\"}") == both.rfind("{\"status\":\"ok\"}"));
+}
+
+TEST_CASE("headers: Host, Bearer, whitespace before colons, control bytes, folding, Expect") {
+  seeded_db db{5};
+  server_process srv{db.path};
+  auto tok = db.tokens.at(1);
+  auto status_of = [&](const std::string& bytes, bool* closed = nullptr) {
+    auto rs = exchange(srv.port(), bytes, closed, false, 400ms);
+    for (auto& r : rs)
+      check_framing(r, {tok});
+    return rs.empty() ? 0 : rs[0].status;
+  };
+  auto page = [&](const std::string& headers) {
+    return status_of("GET /en/v2/training/booking HTTP/1.1\r\n" + headers + "\r\n");
+  };
+  CHECK(page("Host: x\r\nAuthorization: Bearer " + tok + "\r\n") == 200);
+  CHECK(page("Host: x\r\nAuthorization: bearer " + tok + "\r\n") == 200);
+  CHECK(page("Host: x\r\nAuthorization: BEARER    " + tok + "\r\n") == 200);
+  CHECK(page("Host: x\r\nAuthorization: Bearer\t" + tok + "\r\n") == 401);
+  CHECK(page("Host: x\r\nAuthorization: Basic " + tok + "\r\n") == 401);
+  CHECK(page("Host: x\r\nAuthorization: Bearer " + tok + "x\r\n") == 401);
+  // Exactly one valid Host on HTTP/1.1; none is fine on HTTP/1.0.
+  CHECK(page("Authorization: Bearer " + tok + "\r\n") == 400);
+  CHECK(page("Host: a\r\nHost: b\r\nAuthorization: Bearer " + tok + "\r\n") == 400);
+  CHECK(page("Host: a b\r\nAuthorization: Bearer " + tok + "\r\n") == 400);
+  CHECK(page("Host: \r\nAuthorization: Bearer " + tok + "\r\n") == 400);
+  CHECK(page("Host: [::1]:8080\r\nAuthorization: Bearer " + tok + "\r\n") == 200);
+  CHECK(status_of("GET /healthz HTTP/1.0\r\n\r\n") == 200);
+  // Syntax the library would take silently.
+  bool closed = false;
+  CHECK(status_of("GET /healthz HTTP/1.1\r\nHost: x\r\nX-A : 1\r\n\r\n", &closed) == 400);
+  CHECK(closed);
+  CHECK(status_of("GET /healthz HTTP/1.1\r\nHost: x\r\nX-A: a" + std::string(1, '\0') + "b\r\n\r\n") == 400);
+  CHECK(status_of("GET /healthz HTTP/1.1\r\nHost: x\r\nX-A: a\rb\r\n\r\n") == 400);
+  CHECK(status_of("GET /healthz HTTP/1.1\r\nHost: x\r\nX-A: a\r\n b\r\n\r\n") == 400);
+  CHECK(status_of("GET /healthz HTTP/1.1\r\nHost: x\r\nX-A: a\nContent-Length: 5\r\n\r\n") == 400);
+  CHECK(status_of("GET /healthz HTTP/1.1\r\nHost: x\r\nX-A: %0d%0aB: c\r\n\r\n") == 400);
+  CHECK(status_of("GET /healthz HTTP/1.1\r\nHost: x\r\nREMOTE_ADDR: 1.2.3.4\r\n\r\n") == 400);
+  // A head over the cap is answered (431) and closed, never buffered without bound.
+  closed = false;
+  CHECK(status_of("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(40000, 'a') + "\r\n\r\n", &closed) == 431);
+  CHECK(closed);
+  // Expect: the guard answers before the body is invited; unknown expectations get 417.
+  auto over = exchange(srv.port(), "POST /en/v2/training/bookings HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + tok
+                                     + "\r\nExpect: 100-continue\r\nContent-Length: 99999\r\n\r\n");
+  REQUIRE(!over.empty());
+  CHECK(over[0].status == 413);
+  CHECK(status_of("GET /healthz HTTP/1.1\r\nHost: x\r\nExpect: magic\r\n\r\n") == 417);
+  auto raw = raw_exchange(srv.port(), "POST /en/v2/training/bookings HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + tok
+                                        + "\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n{}", 600ms);
+  CHECK(raw.rfind("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 400 ", 0) == 0);
+  CHECK(srv.alive());
+}
+
+TEST_CASE("bodies: duplicate keys, trailing bytes and NUL are refused; refusals close without Keep-Alive") {
+  seeded_db db{5};
+  auto s = db.add_session(72, 5);
+  server_process srv{db.path};
+  auto tok = db.tokens.at(1);
+  auto post = [&](const std::string& body, bool* closed = nullptr) {
+    auto rs = exchange(srv.port(), "POST /en/v2/training/bookings HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + tok
+                                     + "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body,
+                       closed, false, 400ms);
+    REQUIRE(rs.size() == 1);
+    check_framing(rs[0], {tok});
+    return rs[0];
+  };
+  auto id = std::to_string(s);
+  for (std::string bad : {"{\"session_id\": " + id + ", \"session_id\": " + id + "}", "{\"session_id\": " + id + "} {}",
+                          "{\"session_id\": " + id + "}x", std::string("{\"session_id\": ") + id + "}" + std::string(1, '\0'),
+                          std::string("[1]"), "{\"session_id\": \"" + id + "\"}"}) {
+    INFO(bad);
+    bool closed = false;
+    auto r = post(bad, &closed);
+    CHECK(r.status == 400);
+    CHECK(body_code(r.body) == "invalid_request");
+  }
+  // Guard refusals: Connection: close, no Keep-Alive.
+  bool closed = false;
+  auto rs = exchange(srv.port(), "POST /en/v2/training/bookings HTTP/1.1\r\nHost: x\r\n\r\n", &closed);
+  REQUIRE(rs.size() == 1);
+  CHECK(rs[0].status == 411);
+  CHECK(rs[0].header("connection") == "close");
+  CHECK(!rs[0].has("keep-alive"));
+  CHECK(closed);
+  auto ok = post("{\"session_id\": " + id + "}");
+  CHECK(ok.status == 201);
+}
+
+TEST_CASE("pipelined requests are answered in order, or the first answer closes") {
+  seeded_db db{5};
+  server_process srv{db.path};
+  auto auth = "Authorization: Bearer " + db.tokens.at(1) + "\r\n";
+  std::string three = get("/healthz") + get("/en/v2/training/locations", auth) + get("/readyz");
+  auto rs = exchange(srv.port(), three);
+  REQUIRE(rs.size() == 3);
+  CHECK(rs[0].body == R"({"status":"ok"})");
+  CHECK(rs[1].body.find("\"locations\"") != std::string::npos);
+  CHECK(rs[2].body == R"({"status":"ready"})");
+  // A pipelined pair after a refusal: one answer, which says close, and the connection closes.
+  bool closed = false;
+  auto refused = exchange(srv.port(), get("/healthz", "Range: bytes=0-1\r\n") + get("/healthz"), &closed);
+  REQUIRE(refused.size() == 1);
+  CHECK(refused[0].header("connection") == "close");
+  CHECK(closed);
+  // Many small requests in one write, over several reads: all answered.
+  std::string many;
+  for (int i = 0; i < 50; ++i)
+    many += get("/healthz");
+  CHECK(exchange(srv.port(), many).size() == 50);
+}
+
+TEST_CASE("idempotency: a 400 is kept and replayed; keys are 1-64 visible ASCII characters") {
+  seeded_db db{5};
+  auto s = db.add_session(72, 5);
+  server_process srv{db.path};
+  auto cli = srv.client();
+  auto h = bearer(db.tokens.at(1));
+  h.emplace("Idempotency-Key", "bad-body-1");
+  auto r1 = cli.Post("/en/v2/training/bookings", h, R"({"session_id": "nope"})", "application/json");
+  REQUIRE(r1);
+  CHECK(r1->status == 400);
+  auto r2 = cli.Post("/en/v2/training/bookings", h, R"({"session_id": "nope"})", "application/json");
+  REQUIRE(r2);
+  CHECK(r2->status == 400);
+  CHECK(r2->get_header_value("Idempotent-Replayed") == "true");
+  CHECK(r2->body == r1->body);
+  auto r3 = cli.Post("/en/v2/training/bookings", h, "{\"session_id\": " + std::to_string(s) + "}", "application/json");
+  REQUIRE(r3);
+  CHECK(r3->status == 422);
+  CHECK(db.exec("SELECT count(*) FROM bookings WHERE session_id = " + std::to_string(s)) == 0);
+  for (std::string key : {std::string(65, 'k'), std::string("a b"), std::string("caf\xc3\xa9")}) {
+    auto hk = bearer(db.tokens.at(1));
+    hk.emplace("Idempotency-Key", key);
+    auto r = cli.Post("/en/v2/training/bookings", hk, "{\"session_id\": " + std::to_string(s) + "}", "application/json");
+    REQUIRE(r);
+    CHECK(r->status == 400);
+  }
+  auto hk = bearer(db.tokens.at(1));
+  hk.emplace("Idempotency-Key", std::string(64, '~'));
+  auto ok = cli.Post("/en/v2/training/bookings", hk, "{\"session_id\": " + std::to_string(s) + "}", "application/json");
+  REQUIRE(ok);
+  CHECK(ok->status == 201);
+}
+
+TEST_CASE("unmatched and refused requests are counted and logged; admins acting for nobody get 404") {
+  seeded_db db{5};
+  temp_dir logs;
+  auto log_path = logs.file("server.log");
+  server_process srv{db.path, {"--access-log=true", "--cache-max-users=1"}, log_path};
+  auto cli = srv.client();
+  exchange(srv.port(), get("/no/such/path"));
+  exchange(srv.port(), get("/healthz", "Range: bytes=0-1\r\n"));
+  auto admin = bearer(db.tokens.at(db.admin));
+  for (std::string p : {"/en/v2/training/booking?user_id=999999", "/en/v2/training/locations?user_id=999999",
+                        "/en/v2/training/sessions?location_id=1&user_id=999999"}) {
+    auto r = cli.Get(p.c_str(), admin);
+    REQUIRE(r);
+    CHECK_MESSAGE(r->status == 404, p);
+  }
+  auto w = cli.Post("/en/v2/training/bookings?user_id=999999", admin, R"({"session_id": 1})", "application/json");
+  REQUIRE(w);
+  CHECK(w->status == 404);
+  // --cache-max-users is a hard cap whatever the shard count.
+  for (id_type u = 1; u <= 5; ++u)
+    REQUIRE(cli.Get("/en/v2/training/booking", bearer(db.tokens.at(u)))->status == 200);
+  std::this_thread::sleep_for(200ms);
+  auto m = cli.Get("/metrics")->body;
+  CHECK(m.find("booking_http_requests_total{method=\"GET\",route=\"unmatched\",status=\"404\"} 1") != std::string::npos);
+  CHECK(m.find("booking_http_requests_total{method=\"GET\",route=\"refused\",status=\"400\"} 1") != std::string::npos);
+  auto live = m.find("\nbooking_user_actors ");
+  REQUIRE(live != std::string::npos);
+  CHECK(std::stod(m.substr(live + 20)) <= 1.0);
+  std::ifstream in{log_path};
+  std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  CHECK(all.find("route=unmatched status=404") != std::string::npos);
+  CHECK(all.find("route=refused status=400") != std::string::npos);
+  CHECK(all.find(db.tokens.at(1)) == std::string::npos);
+}
+
+TEST_CASE("the listening port is exclusive") {
+  seeded_db db{3};
+  server_process first{db.path};
+  temp_dir logs;
+  auto err = logs.file("second.log");
+  auto cmd = std::string("timeout 20 ") + BOOKING_SERVER_PATH + " --db=" + db.path + " --port=" + std::to_string(first.port()) + " >/dev/null 2>"
+             + err;
+  auto rc = std::system(cmd.c_str());
+  CHECK(rc != 0);
+  std::ifstream in{err};
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  CHECK(text.find("Address already in use") != std::string::npos);
+  CHECK(first.alive());
+}
