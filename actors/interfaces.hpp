@@ -45,6 +45,9 @@ using location_cache_actor = caf::typed_actor<
   caf::reacts_to<locations_atom, slot_ptr, hop>,
   // Reload from the store now.
   caf::reacts_to<refresh_atom>,
+  // Reload with a load that starts after this message, publish it to the directories, then answer
+  // the slot with the new body (an admin changed a location: no page may show the old list after).
+  caf::reacts_to<refresh_atom, slot_ptr>,
   // A store load of the list finished.
   caf::reacts_to<loaded_atom, location_list>>;
 

@@ -64,6 +64,15 @@ void location_cache_state::refresh() {
   });
 }
 
+void location_cache_state::refresh_now(slot_ptr done) {
+  if (loading) {
+    pending_refreshes.push_back(std::move(done));
+    return;
+  }
+  covered_refreshes.push_back(std::move(done));
+  refresh();
+}
+
 child_span location_cache_state::refresh_span() const {
   // A child of the first sampled request that waits for it; a refresh that nobody waits for (TTL,
   // a stale list served meanwhile) is a trace of its own, sampled by ratio.
@@ -90,6 +99,17 @@ void location_cache_state::on_loaded(location_list fresh) {
   waiters.clear();
   for (auto& w : parked)
     answer(w);
+  // The directories were sent the new list above, before these answers: a page requested after
+  // the answer is queued behind it in the directory's mailbox.
+  auto refreshed = std::move(covered_refreshes);
+  covered_refreshes.clear();
+  for (auto& slot : refreshed)
+    slot->deliver(fresh ? body_result{body, error_code::none} : body_result{nullptr, error_code::unavailable});
+  if (!pending_refreshes.empty()) {
+    covered_refreshes = std::move(pending_refreshes);
+    pending_refreshes.clear();
+    refresh();
+  }
 }
 
 void location_cache_state::answer(waiter& w) {
@@ -123,6 +143,7 @@ location_cache_actor::behavior_type location_cache(location_cache_actor::statefu
       st.on_get(location_cache_state::waiter{{}, std::move(slot), child_span{st.ctx->tracing, "location_cache locations", h}});
     },
     [self](refresh_atom) { self->state.refresh(); },
+    [self](refresh_atom, slot_ptr& done) { self->state.refresh_now(std::move(done)); },
     [self](loaded_atom, location_list& fresh) { self->state.on_loaded(std::move(fresh)); },
   };
 }

@@ -29,9 +29,14 @@ struct location_cache_state {
   std::chrono::steady_clock::time_point loaded_at;
   bool loading = false;
   std::vector<waiter> waiters;
+  /// Forced refreshes answered by the load in flight (it began after they arrived).
+  std::vector<slot_ptr> covered_refreshes;
+  /// Forced refreshes that arrived while a load was in flight: they need the next one.
+  std::vector<slot_ptr> pending_refreshes;
 
   void on_get(waiter w);
   void refresh();
+  void refresh_now(slot_ptr done);
   void on_loaded(location_list fresh);
 
 private:

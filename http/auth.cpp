@@ -35,12 +35,26 @@ std::optional<token_info> authenticator::authenticate(const std::string& header)
     if (i != sh.map.end() && i->second.expires > now && constant_time_equal(i->second.hash, hash))
       return i->second.who;
   }
+  auto gen = generation_.load();
   auto who = fn_(hash);
   std::lock_guard<std::mutex> g{sh.m};
+  if (generation_.load() != gen)
+    return who; // a revocation committed during the lookup: answer, but do not cache
   if (sh.map.size() >= max_per_shard)
     sh.map.clear(); // bounded: a flood of random tokens cannot grow the cache
   sh.map[hash] = entry{hash, who, now + (who ? ttl_ : negative_ttl_)};
   return who;
+}
+
+void authenticator::forget(const std::vector<std::string>& token_hashes) {
+  // Bump first: a lookup that read the store before the revocation committed either sees the new
+  // generation under its shard lock and caches nothing, or cached before we erase below.
+  generation_.fetch_add(1);
+  for (const auto& hash : token_hashes) {
+    auto& sh = shards_[static_cast<unsigned char>(hash[0]) % shard_count];
+    std::lock_guard<std::mutex> g{sh.m};
+    sh.map.erase(hash);
+  }
 }
 
 } // namespace booking

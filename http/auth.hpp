@@ -1,5 +1,8 @@
 // Bearer-token authentication: tokens are looked up by SHA-256, compared in constant time, and
 // the results (also "no such token") cached for a short while so a stampede costs no store reads.
+// A revocation makes the cache forget the token before its 2xx leaves (`forget`), so a revoked
+// token is refused on the very next request on any thread; a lookup that raced with the
+// revocation does not put its answer back (the generation check below).
 #pragma once
 
 #include <array>
@@ -9,6 +12,8 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
+#include <atomic>
 
 #include "model/types.hpp"
 
@@ -23,6 +28,10 @@ public:
   /// The principal of an `Authorization` header value, or nullopt (missing, malformed, unknown,
   /// revoked). Throws what `lookup` throws (a store failure is not an authentication failure).
   std::optional<token_info> authenticate(const std::string& header);
+
+  /// Drops the cached answers for these token hashes (revoked tokens, a deactivated member's), and
+  /// keeps lookups that began before this call from caching what they read.
+  void forget(const std::vector<std::string>& token_hashes);
 
 private:
   struct entry {
@@ -40,6 +49,8 @@ private:
   lookup fn_;
   std::chrono::seconds ttl_, negative_ttl_;
   std::array<shard, shard_count> shards_;
+  /// Bumped by every `forget`: a lookup caches its answer only if no revocation happened meanwhile.
+  std::atomic<std::uint64_t> generation_{0};
 };
 
 } // namespace booking

@@ -35,6 +35,12 @@ body_result bridge::locations(const hop& trace) {
   return wait(slot);
 }
 
+body_result bridge::refresh_locations() {
+  auto slot = std::make_shared<reply_slot>();
+  caf::anon_send(core_.locations(), refresh_atom::value, slot);
+  return wait(slot);
+}
+
 bridge::lease bridge::borrow_store() {
   std::unique_lock<std::mutex> g{pool_m_};
   if (idle_.empty() && opened_ < max_connections_) {

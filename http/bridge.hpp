@@ -25,6 +25,8 @@ public:
   body_result page(page_query q);
   /// `{"locations": [...]}` from the location cache.
   body_result locations(const hop& trace);
+  /// Reloads the location list and waits (bounded) until every directory has been sent it.
+  body_result refresh_locations();
   /// A pooled store connection, returned when the lease ends.
   class lease {
   public:

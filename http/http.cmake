@@ -8,6 +8,7 @@ add_library(booking_http STATIC
   ${CMAKE_CURRENT_LIST_DIR}/server.cpp ${CMAKE_CURRENT_LIST_DIR}/guard.cpp ${CMAKE_CURRENT_LIST_DIR}/errors.cpp
   ${CMAKE_CURRENT_LIST_DIR}/edge.cpp ${CMAKE_CURRENT_LIST_DIR}/route_table.cpp
   ${CMAKE_CURRENT_LIST_DIR}/middleware.cpp ${CMAKE_CURRENT_LIST_DIR}/principal.cpp ${CMAKE_CURRENT_LIST_DIR}/api_routes.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/admin_routes.cpp
   ${CMAKE_CURRENT_LIST_DIR}/ops_routes.cpp ${CMAKE_CURRENT_LIST_DIR}/auth.cpp ${CMAKE_CURRENT_LIST_DIR}/bridge.cpp
   ${CMAKE_CURRENT_LIST_DIR}/options.cpp ${CMAKE_CURRENT_LIST_DIR}/idempotency.cpp ${CMAKE_CURRENT_LIST_DIR}/rate_limit.cpp ${CMAKE_CURRENT_LIST_DIR}/maintenance.cpp
   ${CMAKE_CURRENT_LIST_DIR}/server_span.cpp)

@@ -51,5 +51,7 @@ private:
 /// The routes of the member API (http/api_routes.cpp) and the ops endpoints (http/ops_routes.cpp).
 void add_api_routes(route_table& t);
 void add_ops_routes(route_table& t);
+/// The studio administration routes under `/{lang}/v2/admin/` (http/admin_routes.cpp).
+void add_admin_routes(route_table& t);
 
 } // namespace booking

@@ -16,6 +16,7 @@
 #include "http/route_table.hpp"
 #include "telemetry/metrics.hpp"
 #include "telemetry/tracer.hpp"
+#include "model/admin_store.hpp"
 
 namespace booking {
 
@@ -30,6 +31,8 @@ struct route_context {
   tracer& tracing;
   rate_limiter limiter;
   route_table table; // filled before the server starts, read-only afterwards
+  /// Waitlist promotion run inside admin writes that free seats or raise capacity.
+  promoter promote;
 
   route_context(const server_config& c, bridge& b, authenticator& a, ::booking::metrics& m, tracer& t)
     : cfg(c), br(b), auth(a), metrics(m), tracing(t),

@@ -2,6 +2,7 @@
 
 #include "http/middleware.hpp"
 #include "telemetry/child_span.hpp"
+#include "model/promotion.hpp"
 
 namespace booking {
 
@@ -20,8 +21,14 @@ http_server::http_server(const server_config& cfg, core& c, metrics& m, tracer& 
     std::chrono::seconds{60}, std::chrono::seconds{5});
   ctx_ = std::make_unique<route_context>(cfg, *bridge_, *auth_, m, t);
 
+  // Admin writes that free seats or raise capacity promote from the waitlist in their transaction.
+  // The cut-off is SPEC's default until the waitlist's --waitlist-cutoff-hours reaches this file.
+  ctx_->promote = [](sql::connection& conn, id_type session, instant now) {
+    return promote_waitlist(conn, session, now, std::chrono::hours{14}).promoted_users;
+  };
   add_api_routes(ctx_->table);
   add_ops_routes(ctx_->table);
+  add_admin_routes(ctx_->table);
   m.prepare_http(metric_labels(ctx_->table)); // every series from start-up
   install_edge(svr_, *ctx_);
 }

@@ -76,6 +76,13 @@ instant zone::start_of(local_date d) const {
   }
 }
 
+instant zone::at_local(date::local_seconds wall) const {
+  auto info = tz_->get_info(wall);
+  // unique: the one offset; ambiguous: `first` is the earlier period (the larger offset, so the
+  // earlier instant); nonexistent: `first` is the period before the gap.
+  return instant{wall.time_since_epoch() - info.first.offset};
+}
+
 std::string zone::format(instant t) const {
   auto info = tz_->get_info(t);
   auto local = date::local_seconds{t.time_since_epoch() + info.offset};

@@ -27,6 +27,10 @@ public:
   local_date date_of(instant t) const;
   /// The first instant of a local date (handles days that do not start at 00:00).
   instant start_of(local_date d) const;
+  /// The instant of a local wall-clock time. A time skipped by a spring-forward gap is read with the
+  /// offset in force before the gap (RFC 5545 §3.3.5: 02:30 becomes 03:30); a time that happens twice
+  /// (fall back) is the earlier instant.
+  instant at_local(date::local_seconds wall) const;
   /// RFC 3339 with the local offset, e.g. `2026-11-25T18:30:00+08:00`.
   std::string format(instant t) const;
   /// Today in this zone.

@@ -11,6 +11,7 @@ booking_e2e_test(e2e_stress_tests e2e_stress_test.cpp)
 booking_e2e_test(e2e_observability_tests e2e_observability_test.cpp)
 booking_e2e_test(e2e_reliability_tests e2e_reliability_test.cpp)
 booking_e2e_test(e2e_edge_tests e2e_edge_test.cpp)
+booking_e2e_test(e2e_admin_tests e2e_admin_test.cpp)
 
 # Slowloris, idle sockets and a header flood at 10x a 32-thread pool, alone and behind nginx.
 add_test(NAME hostile_clients

@@ -20,6 +20,7 @@ const booking::route_table& table() {
     booking::route_table x;
     booking::add_api_routes(x);
     booking::add_ops_routes(x);
+    booking::add_admin_routes(x);
     return x;
   }();
   return t;
