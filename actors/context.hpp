@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstddef>
 
+#include "actors/published_pages.hpp"
 #include "actors/store_pool.hpp"
 #include "actors/write_epochs.hpp"
 #include "model/time_zone.hpp"
@@ -18,6 +19,7 @@ struct cache_context {
   ::booking::metrics* metrics = nullptr;
   write_epochs* epochs = nullptr;
   tracer* tracing = nullptr; // null: no spans
+  published_pages* published = nullptr; // what HTTP threads may serve without a message
   std::chrono::seconds ttl{30};
   std::chrono::seconds idle{300};
   std::size_t max_users = 200000; // per directory shard

@@ -24,6 +24,8 @@ core::core(caf::actor_system& sys, const core_options& opts, ::booking::metrics&
   ctx_->max_users = max_users / shards;
   ctx_->location_ttl = opts.location_ttl;
   ctx_->tracing = opts.tracing;
+  published_ = std::make_unique<published_pages>();
+  ctx_->published = published_.get();
   std::shared_ptr<const cache_context> cctx = ctx_;
   for (std::size_t i = 0; i < shards; ++i)
     directories_.push_back(sys.spawn(user_directory, cctx));

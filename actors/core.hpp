@@ -43,6 +43,7 @@ public:
   store_pool& pool() { return *pool_; }
   const zone& tz() const { return tz_; }
   ::booking::metrics& metrics() { return metrics_; }
+  const published_pages& published() const { return *published_; }
 
   /// After a committed write of `user`: fence read-your-writes, then queue the cleanup.
   void after_write(id_type user);
@@ -57,6 +58,7 @@ private:
   zone tz_;
   std::unique_ptr<write_epochs> epochs_;
   std::unique_ptr<store_pool> pool_;
+  std::unique_ptr<published_pages> published_;
   std::shared_ptr<cache_context> ctx_;
   std::vector<user_directory_actor> directories_;
   location_cache_actor locations_;

@@ -80,6 +80,8 @@ void location_cache_state::on_loaded(location_list fresh) {
     if (!list || !same(*list, *fresh)) {
       list = fresh;
       body = std::make_shared<const std::string>(nlohmann::json{{"locations", locations_json(*list)}}.dump());
+      if (ctx->published)
+        ctx->published->set_locations(list);
       for (auto& d : subscribers)
         self->send(d, locations_atom::value, list);
     }

@@ -81,6 +81,7 @@ void user_cache_state::on_loaded(std::uint64_t gen, std::uint64_t epoch, const l
     auto spread = (static_cast<std::uint64_t>(user) * 0x9E3779B97F4A7C15ull + ++loads) >> 58; // 0..63
     fresh_until = std::chrono::steady_clock::now() + ctx->ttl - ctx->ttl * static_cast<long>(spread) / 320;
     bodies.clear();
+    withdraw(); // published again once a body of the new snapshot is rendered
   }
   // A waiter that read a newer epoch than this load's was sent after a write this load may have
   // missed: it waits for the next load. Everyone else is answered from this one.
@@ -103,11 +104,13 @@ void user_cache_state::on_invalidate() {
   ++generation;
   snap.reset();
   bodies.clear();
+  withdraw();
   ctx->metrics->invalidation(invalidation_result::applied);
 }
 
 void user_cache_state::on_stop() {
   stopping = true;
+  withdraw();
   quit_if_done();
 }
 
@@ -130,8 +133,26 @@ body_ptr user_cache_state::body_for(const page_query& q, const std::shared_ptr<c
     if (bodies.size() >= defaults::rendered_per_user)
       bodies.erase(bodies.begin());
     bodies.push_back(rendered{q.language, q.range, q.locations, body, page.valid_until});
+    publish();
   }
   return body;
+}
+
+void user_cache_state::publish() {
+  if (!ctx->published || stopping || !snap)
+    return;
+  auto e = std::make_shared<published_entry>();
+  e->epoch = snap_epoch;
+  e->fresh_until = fresh_until;
+  e->bodies.reserve(bodies.size());
+  for (auto& b : bodies)
+    e->bodies.push_back(published_body{b.language, b.range, b.locations, b.body, b.valid_until});
+  ctx->published->publish(user, incarnation, std::move(e));
+}
+
+void user_cache_state::withdraw() {
+  if (ctx->published)
+    ctx->published->withdraw(user, incarnation);
 }
 
 void user_cache_state::answer(waiter& w, const std::shared_ptr<const user_snapshot>& from) {
@@ -190,11 +211,13 @@ void user_cache_state::end_span(waiter& w) {
 }
 
 user_cache_actor::behavior_type user_cache(user_cache_actor::stateful_pointer<user_cache_state> self,
-                                           std::shared_ptr<const cache_context> ctx, id_type user) {
+                                           std::shared_ptr<const cache_context> ctx, id_type user,
+                                           std::uint64_t incarnation) {
   auto& st = self->state;
   st.self = self;
   st.ctx = std::move(ctx);
   st.user = user;
+  st.incarnation = incarnation;
   return {
     [self](page_atom, page_query& q) -> caf::typed_response_promise<body_ptr> {
       auto rp = self->make_response_promise<body_ptr>();

@@ -38,6 +38,7 @@ struct user_cache_state {
   user_cache_actor::stateful_pointer<user_cache_state> self = nullptr;
   std::shared_ptr<const cache_context> ctx;
   id_type user = 0;
+  std::uint64_t incarnation = 0; // this actor's claim on the user's published slot
 
   /// Bumped by every invalidation: a load that began under an older generation never fills the cache.
   std::uint64_t generation = 0;
@@ -70,6 +71,9 @@ private:
   void fail(waiter& w, error_code e);
   body_ptr body_for(const page_query& q, const std::shared_ptr<const user_snapshot>& from);
   void quit_if_done();
+  /// Publishes the bodies rendered from the current snapshot (HTTP threads serve them directly).
+  void publish();
+  void withdraw();
   // Telemetry, one line at each call site.
   void start_load_span(waiter& trigger);
   void trace_load_for(const waiter& w);
@@ -78,6 +82,7 @@ private:
 };
 
 user_cache_actor::behavior_type user_cache(user_cache_actor::stateful_pointer<user_cache_state> self,
-                                           std::shared_ptr<const cache_context> ctx, id_type user);
+                                           std::shared_ptr<const cache_context> ctx, id_type user,
+                                           std::uint64_t incarnation = 0);
 
 } // namespace booking

@@ -20,7 +20,8 @@ user_cache_actor& user_directory_state::find_or_spawn(id_type user, bool& spawne
   while (!lru.empty() && users.size() >= ctx->max_users)
     evict(lru.back(), false);
   lru.push_front(user);
-  auto hdl = self->spawn(user_cache, ctx, user);
+  auto incarnation = ctx->published->claim(user);
+  auto hdl = self->spawn(user_cache, ctx, user, incarnation);
   ctx->metrics->user_actor_started();
   return users.emplace(user, entry{std::move(hdl), lru.begin(), now}).first->second.hdl;
 }
@@ -31,6 +32,7 @@ void user_directory_state::evict(id_type user, bool idle) {
     return;
   // The actor finishes what it has parked before it quits; new requests get a fresh actor.
   self->send(i->second.hdl, stop_atom::value);
+  ctx->published->release(user); // from now on its entry is neither served nor put back
   lru.erase(i->second.lru_pos);
   users.erase(i);
   ctx->metrics->user_actor_stopped(idle ? eviction_reason::idle : eviction_reason::capacity);
@@ -66,8 +68,10 @@ user_directory_actor::behavior_type user_directory(user_directory_actor::statefu
   self->attach_functor([self] {
     // Stopping the directory stops its users; their gauge goes with them.
     self->state.ctx->metrics->user_actors_gone(static_cast<double>(self->state.users.size()));
-    for (auto& kv : self->state.users)
+    for (auto& kv : self->state.users) {
+      self->state.ctx->published->release(kv.first);
       caf::anon_send_exit(kv.second.hdl, caf::exit_reason::user_shutdown);
+    }
   });
   return {
     [self](page_atom, page_query& q) -> caf::delegated<body_ptr> {

@@ -16,6 +16,14 @@ body_result bridge::wait(const slot_ptr& slot) {
 
 body_result bridge::page(page_query q) {
   q.epoch = core_.epochs().current(q.user_id);
+  // The warm path: a body the user's actor published, fresh for this request, is answered here on
+  // the HTTP thread — no message, no wake-up (actors/published_pages.hpp says why it is safe).
+  auto& pub = core_.published();
+  if (auto body = pub.find(q.user_id, q.epoch, q.language, q.range, pub.current_locations(),
+                           std::chrono::steady_clock::now(), now_seconds())) {
+    core_.metrics().cache(cache_name::user_page, cache_result::hit);
+    return body_result{std::move(body), error_code::none};
+  }
   auto slot = std::make_shared<reply_slot>();
   caf::anon_send(core_.directory_for(q.user_id), page_atom::value, std::move(q), slot);
   return wait(slot);

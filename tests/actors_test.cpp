@@ -81,6 +81,14 @@ struct interleaving_result {
   std::string why;
 };
 
+/// What an HTTP thread would answer right now from the published pages (null: it asks the actor).
+body_ptr published_now(deterministic& t, id_type user) {
+  auto q = query_for(*t.c, user);
+  auto& pub = t.c->published();
+  return pub.find(user, q.epoch, q.language, q.range, pub.current_locations(), std::chrono::steady_clock::now(),
+                  now_seconds());
+}
+
 interleaving_result run_order(const std::string& order, bool warm) {
   actor_db data{1};
   deterministic t{data.path};
@@ -92,6 +100,7 @@ interleaving_result run_order(const std::string& order, bool warm) {
       return {false, "warm-up failed"};
   }
   slot_ptr before, after;
+  bool written = false;
   for (char e : order) {
     switch (e) {
       case 'R': before = t.ask(user); t.sched.run(); break;
@@ -103,11 +112,16 @@ interleaving_result run_order(const std::string& order, bool warm) {
         if (r.error != error_code::none)
           return {false, "write failed"};
         t.c->after_write(user);
+        written = true;
         break;
       }
       case 'I': t.sched.run(); break;
       case 'Q': after = t.ask(user); t.sched.run(); break;
     }
+    // The published path, asked after every step: once the write returned, whatever it serves
+    // shows the write (a body published from a load that raced the write is never served).
+    if (auto body = published_now(t, user); body && written && upcoming_of(body_result{body, error_code::none}) != 2)
+      return {false, std::string("the published page served pre-write data after step ") + e};
   }
   t.settle();
   auto final_page = t.ask(user);
@@ -121,6 +135,9 @@ interleaving_result run_order(const std::string& order, bool warm) {
     return {false, "request after the write saw pre-write data"};
   if (upcoming_of(take(final_page)) != 2)
     return {false, "stale data stayed in the cache"};
+  auto published = published_now(t, user);
+  if (!published || upcoming_of(body_result{published, error_code::none}) != 2)
+    return {false, "the settled cache published no fresh page"};
   return {};
 }
 
@@ -143,6 +160,75 @@ TEST_CASE("every interleaving of load-start / write / invalidation / load-finish
   } while (std::next_permutation(events.begin(), events.end()));
   MESSAGE("interleavings explored: " << explored);
   CHECK(explored == 80);
+}
+
+TEST_CASE("published pages: epoch fence, raced loads, eviction, incarnations") {
+  SUBCASE("an entry older than the caller's epoch is never served") {
+    published_pages pub;
+    auto inc = pub.claim(7);
+    auto e = std::make_shared<published_entry>();
+    e->epoch = 3;
+    e->fresh_until = std::chrono::steady_clock::now() + std::chrono::hours{1};
+    date_range r{local_date{date::days{100}}, local_date{date::days{110}}};
+    e->bodies.push_back(published_body{lang::en, r, nullptr, std::make_shared<const std::string>("page"),
+                                       now_seconds() + std::chrono::hours{1}});
+    pub.publish(7, inc, e);
+    auto now = std::chrono::steady_clock::now();
+    CHECK(pub.find(7, 3, lang::en, r, nullptr, now, now_seconds()));
+    CHECK(pub.find(7, 2, lang::en, r, nullptr, now, now_seconds()));
+    CHECK(!pub.find(7, 4, lang::en, r, nullptr, now, now_seconds()));       // a later write
+    CHECK(!pub.find(7, 3, lang::zh_tw, r, nullptr, now, now_seconds()));    // another language
+    CHECK(!pub.find(7, 3, lang::en, r, nullptr, now + std::chrono::hours{2}, now_seconds())); // TTL
+    CHECK(!pub.find(7, 3, lang::en, r, nullptr, now, now_seconds() + std::chrono::hours{2})); // a class started
+    std::vector<location> other;
+    CHECK(!pub.find(7, 3, lang::en, r, &other, now, now_seconds()));        // another location list
+    pub.release(7); // evicted
+    CHECK(!pub.find(7, 3, lang::en, r, nullptr, now, now_seconds()));
+    pub.publish(7, inc, e); // the evicted actor cannot put it back
+    CHECK(!pub.find(7, 3, lang::en, r, nullptr, now, now_seconds()));
+    auto inc2 = pub.claim(7);
+    pub.publish(7, inc, e);   // nor can it overwrite its successor's slot
+    CHECK(!pub.find(7, 3, lang::en, r, nullptr, now, now_seconds()));
+    pub.publish(7, inc2, e);
+    pub.withdraw(7, inc);     // nor withdraw it
+    CHECK(pub.find(7, 3, lang::en, r, nullptr, now, now_seconds()));
+  }
+  SUBCASE("a load that raced a write publishes nothing a later request is served") {
+    actor_db data{1};
+    deterministic t{data.path};
+    auto user = data.users[0];
+    auto before = t.ask(user);
+    t.sched.run();                 // the actor starts the load (epoch E read)
+    t.c->pool().run_pending();     // the load's SQL runs: pre-write data
+    store writer{store_options{data.path, 5000}};
+    REQUIRE(writer.book(user, data.spare_sessions[0], now_seconds()).error == error_code::none);
+    t.c->after_write(user);        // epoch E+1 before the 2xx
+    t.sched.run();                 // the old load's result arrives and is published with epoch E
+    CHECK(upcoming_of(take(before)) == 1);
+    CHECK(!published_now(t, user)); // a request sent now reads E+1: not served from it
+    t.settle();
+    auto after = t.ask(user);
+    t.settle();
+    CHECK(upcoming_of(take(after)) == 2);
+    REQUIRE(published_now(t, user));
+    CHECK(upcoming_of(body_result{published_now(t, user), error_code::none}) == 2);
+  }
+  SUBCASE("an evicted user's entry is never served") {
+    actor_db data{6};
+    core_options o;
+    o.cache_max_users = 3;
+    o.directory_shards = 1;
+    deterministic t{data.path, o};
+    for (auto u : data.users) {
+      t.ask(u);
+      t.settle();
+    }
+    for (std::size_t i = 0; i < 3; ++i)
+      CHECK_MESSAGE(!published_now(t, data.users[i]), "evicted user " << i);
+    for (std::size_t i = 3; i < 6; ++i)
+      CHECK(published_now(t, data.users[i]));
+    CHECK(t.c->published().size() == 3);
+  }
 }
 
 TEST_CASE("eviction respects the cap, least recently used first") {

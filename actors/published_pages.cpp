@@ -1,0 +1,77 @@
+#include "actors/published_pages.hpp"
+
+namespace booking {
+
+body_ptr published_pages::find(id_type user, std::uint64_t request_epoch, lang l, const date_range& r,
+                               const std::vector<location>* locs, std::chrono::steady_clock::time_point now,
+                               instant wall_now) const {
+  std::shared_ptr<const published_entry> e;
+  {
+    auto& sh = shard_of(user);
+    std::lock_guard<std::mutex> g{sh.m};
+    auto i = sh.map.find(user);
+    if (i == sh.map.end())
+      return nullptr;
+    e = i->second.entry; // a reference count, nothing more, under the lock
+  }
+  if (!e || e->epoch < request_epoch || now >= e->fresh_until)
+    return nullptr;
+  for (auto& b : e->bodies)
+    if (b.language == l && b.range == r && b.locations.get() == locs && wall_now < b.valid_until)
+      return b.body;
+  return nullptr;
+}
+
+std::uint64_t published_pages::claim(id_type user) {
+  auto inc = next_incarnation_.fetch_add(1, std::memory_order_relaxed);
+  auto& sh = shard_of(user);
+  std::lock_guard<std::mutex> g{sh.m};
+  sh.map[user] = slot{inc, nullptr};
+  return inc;
+}
+
+void published_pages::release(id_type user) {
+  std::shared_ptr<const published_entry> gone; // freed outside the lock
+  auto& sh = shard_of(user);
+  std::lock_guard<std::mutex> g{sh.m};
+  auto i = sh.map.find(user);
+  if (i == sh.map.end())
+    return;
+  gone = std::move(i->second.entry);
+  sh.map.erase(i);
+}
+
+void published_pages::publish(id_type user, std::uint64_t incarnation, std::shared_ptr<const published_entry> e) {
+  auto& sh = shard_of(user);
+  std::lock_guard<std::mutex> g{sh.m};
+  auto i = sh.map.find(user);
+  if (i != sh.map.end() && i->second.incarnation == incarnation)
+    i->second.entry.swap(e); // the old entry is released when `e` leaves this scope
+}
+
+void published_pages::withdraw(id_type user, std::uint64_t incarnation) {
+  std::shared_ptr<const published_entry> gone;
+  auto& sh = shard_of(user);
+  std::lock_guard<std::mutex> g{sh.m};
+  auto i = sh.map.find(user);
+  if (i != sh.map.end() && i->second.incarnation == incarnation)
+    gone = std::move(i->second.entry);
+}
+
+void published_pages::set_locations(location_list ls) {
+  std::lock_guard<std::mutex> g{locations_m_};
+  current_raw_.store(ls.get(), std::memory_order_release);
+  locations_.swap(ls); // the previous list lives on in the bodies that still refer to it
+}
+
+std::size_t published_pages::size() const {
+  std::size_t n = 0;
+  for (auto& sh : shards_) {
+    std::lock_guard<std::mutex> g{sh.m};
+    for (auto& kv : sh.map)
+      n += kv.second.entry ? 1 : 0;
+  }
+  return n;
+}
+
+} // namespace booking
