@@ -44,12 +44,12 @@ int main(int argc, char** argv) {
       else if (flag(a, "timezone", v)) o.timezone = v;
       else if (flag(a, "tokens-out", v)) tokens_out = v;
       else {
-        log_error("unknown argument").kv("argument", a);
+        booking::log_error("unknown argument").kv("argument", a);
         return usage();
       }
     }
   } catch (const std::exception&) {
-    log_error("a numeric flag has a bad value");
+    booking::log_error("a numeric flag has a bad value");
     return usage();
   }
   if (o.db_path.empty())
@@ -75,7 +75,7 @@ int main(int argc, char** argv) {
               << s.leave << " leave)\n"
               << "  tokens:    " << tokens_out << "\n";
   } catch (const std::exception& e) {
-    log_error("seed failed").kv("error", e.what());
+    booking::log_error("seed failed").kv("error", e.what());
     return 1;
   }
   return 0;
