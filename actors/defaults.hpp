@@ -6,10 +6,14 @@
 
 namespace booking::defaults {
 
-/// How long a cached user page stays fresh without a write.
-constexpr std::chrono::seconds cache_ttl{30};
-/// A user actor that saw no request for this long stops.
-constexpr std::chrono::seconds cache_idle{300};
+/// How long a cached user page stays fresh without a write. A safety net, not the freshness
+/// mechanism: every change through the service fences the epochs of every member it affects and
+/// cleans their caches before its 2xx, location changes replace the published list, and a class
+/// starting re-renders. What only the TTL bounds: rows changed behind the service's back (an operator
+/// with sqlite3). An hour keeps an active member's page cached across their visits of a day.
+constexpr std::chrono::seconds cache_ttl{3600};
+/// A user actor that saw no request for this long stops (and its memory with it).
+constexpr std::chrono::seconds cache_idle{1800};
 /// At most this many user actors live at once (least recently used go first).
 constexpr std::size_t cache_max_users = 200000;
 /// How often the directories look for idle user actors.

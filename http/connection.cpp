@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cctype>
 #include <cstring>
 #include <ctime>
 
@@ -50,6 +51,23 @@ bool request_line_ok(std::string_view l) {
       return false;
   auto version = l.substr(sp2 + 1);
   return version == "HTTP/1.1" || version == "HTTP/1.0";
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size())
+    return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
+      return false;
+  return true;
+}
+
+std::string_view trim_ows(std::string_view v) {
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t'))
+    v.remove_prefix(1);
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t'))
+    v.remove_suffix(1);
+  return v;
 }
 
 bool header_line_ok(std::string_view l) {
@@ -140,6 +158,7 @@ bool connection_stream::wait_request(std::chrono::milliseconds idle, const std::
 
 void connection_stream::begin_request(request_state& state) {
   state_ = &state;
+  state.raw_headers = true;
   in_head_ = true;
   head_bytes_ = 0;
   head_lines_ = 0;
@@ -234,6 +253,17 @@ void connection_stream::check_line() {
     in_head_ = false; // the blank line: the head is complete
   } else if (!bad) {
     bad = !header_line_ok(l);
+    if (!bad && state_) {
+      auto colon = l.find(':');
+      auto name = l.substr(0, colon);
+      if (iequals(name, "authorization")) {
+        ++state_->authorization_headers;
+        state_->raw_authorization = std::string(trim_ows(l.substr(colon + 1)));
+      } else if (iequals(name, "idempotency-key")) {
+        ++state_->idempotency_headers;
+        state_->raw_idempotency_key = std::string(trim_ows(l.substr(colon + 1)));
+      }
+    }
   }
   if (bad && state_)
     state_->problem = head_problem::malformed;

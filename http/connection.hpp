@@ -39,6 +39,13 @@ struct request_state {
   const void* pending_route = nullptr;
   std::string_view pending_params[4];
   std::chrono::steady_clock::time_point started{};
+  /// The credentials and the idempotency key as sent: cpp-httplib percent-decodes header values
+  /// (`Bearer%20x` would read as `Bearer x`, `a%41` as `aA`) and drops empty ones.
+  bool raw_headers = false; // captured (false outside the connection loop: use the parsed headers)
+  int authorization_headers = 0;
+  std::string raw_authorization;
+  int idempotency_headers = 0;
+  std::string raw_idempotency_key;
 };
 
 /// The state of the request being served on the calling thread (nullptr outside the edge's loop).

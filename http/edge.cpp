@@ -36,7 +36,9 @@ Request& writable(const Request& req) {
 
 bool carries_body(const Request& req) {
   auto v = req.get_header_value("Content-Length");
-  return !v.empty() && v != "0";
+  if (v.empty()) // a POST/PATCH without a length may still send bytes: treat them as a body
+    return req.method == "POST" || req.method == "PATCH";
+  return v != "0";
 }
 
 void mark_answered() {
@@ -100,6 +102,11 @@ handled route_request(route_context& ctx, const Request& req, Response& res) {
   }
   if (req.method == "GET" || req.method == "HEAD") {
     serve(ctx, *m.r, m, req, res);
+    return handled::Handled;
+  }
+  if (req.get_header_value_count("Content-Length") == 0) {
+    send_error(res, error_code::length_required, m.language, true);
+    count_unrouted(ctx, "refused", req, res.status);
     return handled::Handled;
   }
   // POST and PATCH: the library reads the body (its size was checked by the guard) and then calls

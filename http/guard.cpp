@@ -107,10 +107,10 @@ guard_verdict guard_request(const httplib::Request& req, std::size_t max_body_by
     length = n;
   }
   bool has_body = length && *length > 0;
+  // POST/PATCH without Content-Length: 411 on a route that takes a body, else 404/405 — the router
+  // decides (http/edge.cpp), before any body is read, and the connection closes either way.
   if (req.method == "POST" || req.method == "PATCH") {
-    if (!length)
-      return refuse(error_code::length_required);
-    if (*length > max_body_bytes)
+    if (length && *length > max_body_bytes)
       return refuse(error_code::payload_too_large);
   } else if (has_body && (req.method == "GET" || req.method == "HEAD")) {
     return refuse(error_code::invalid_request); // a GET body would be read as the next request

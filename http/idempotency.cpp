@@ -1,5 +1,6 @@
 #include "http/idempotency.hpp"
 
+#include "http/connection.hpp"
 #include "http/guard.hpp"
 #include "model/token_hash.hpp"
 
@@ -7,10 +8,13 @@ namespace booking {
 
 idempotency_header idempotency_of(const httplib::Request& req, id_type acting_user) {
   idempotency_header h;
-  auto n = req.get_header_value_count("Idempotency-Key");
+  // The key as sent (http/connection.hpp): the library percent-decodes values and drops empty ones.
+  auto* st = current_request();
+  bool raw = st && st->raw_headers;
+  auto n = raw ? static_cast<std::size_t>(st->idempotency_headers) : req.get_header_value_count("Idempotency-Key");
   if (n == 0)
     return h;
-  auto key = req.get_header_value("Idempotency-Key");
+  auto key = raw ? st->raw_idempotency_key : req.get_header_value("Idempotency-Key");
   bool visible = true; // 1..64 visible ASCII characters (0x21..0x7E)
   for (char c : key)
     if (static_cast<unsigned char>(c) < 0x21 || static_cast<unsigned char>(c) > 0x7e)

@@ -19,13 +19,24 @@ std::optional<trace_context> remote_parent(const httplib::Request& req) {
   return parse_traceparent(req.get_header_value("traceparent"));
 }
 
+/// The method as a metric label and log value: one of a fixed set, so a client cannot mint series
+/// (or put bytes into /metrics and logs) with made-up methods.
+const char* method_label(const std::string& m) {
+  static const char* const known[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "TRACE", "CONNECT"};
+  for (const char* k : known)
+    if (m == k)
+      return k;
+  return "other";
+}
+
 /// Metrics, and the 5xx and access log lines (inside the request's trace scope: they carry its id).
 void finish(route_context& ctx, const char* route, const httplib::Request& req, int status, double secs) {
-  ctx.metrics.http_request(route, req.method, status, secs);
+  auto method = method_label(req.method);
+  ctx.metrics.http_request(route, method, status, secs);
   if (status >= 500)
     log_error("5xx").kv("route", route).kv("status", status);
   if (ctx.cfg.access_log)
-    log_info("access").kv("method", req.method).kv("route", route).kv("status", status).kv("duration_ms", secs * 1000);
+    log_info("access").kv("method", method).kv("route", route).kv("status", status).kv("duration_ms", secs * 1000);
 }
 
 } // namespace

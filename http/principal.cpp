@@ -1,5 +1,6 @@
 #include "http/principal.hpp"
 
+#include "http/connection.hpp"
 #include "http/errors.hpp"
 #include "http/guard.hpp"
 #include "model/rules.hpp"
@@ -13,11 +14,15 @@ constexpr int max_json_depth = 16;
 } // namespace
 
 std::optional<principal_info> authenticate(route_context& ctx, call& c) {
-  if (c.req.get_header_value_count("Authorization") != 1) {
+  // The header as sent (http/connection.hpp): the library's percent-decoded copy is not it.
+  auto* st = current_request();
+  bool raw = st && st->raw_headers;
+  auto count = raw ? static_cast<std::size_t>(st->authorization_headers) : c.req.get_header_value_count("Authorization");
+  if (count != 1) {
     send_error(c.res, error_code::unauthorized, c.language);
     return std::nullopt;
   }
-  auto who = ctx.auth.authenticate(c.req.get_header_value("Authorization"));
+  auto who = ctx.auth.authenticate(raw ? st->raw_authorization : c.req.get_header_value("Authorization"));
   if (!who) {
     send_error(c.res, error_code::unauthorized, c.language);
     return std::nullopt;

@@ -407,3 +407,49 @@ TEST_CASE("the listening port is exclusive") {
   CHECK(text.find("Address already in use") != std::string::npos);
   CHECK(first.alive());
 }
+
+TEST_CASE("review findings: method labels bounded, header values as sent, 405 language, PATCH without length") {
+  seeded_db db{5};
+  auto s = db.add_session(72, 5);
+  server_process srv{db.path};
+  auto tok = db.tokens.at(1);
+  // Made-up methods neither mint metric series nor reach logs raw.
+  for (int i = 0; i < 20; ++i)
+    exchange(srv.port(), "M" + std::to_string(i) + "X /healthz HTTP/1.1\r\nHost: x\r\n\r\n", nullptr, false, 100ms);
+  exchange(srv.port(), "X\xff\xfe /healthz HTTP/1.1\r\nHost: x\r\n\r\n", nullptr, false, 100ms);
+  auto metrics = srv.client().Get("/metrics")->body;
+  CHECK(metrics.find("M1X") == std::string::npos);
+  CHECK(metrics.find("\xff") == std::string::npos);
+  // Header values as sent: a percent-encoded space is no space.
+  auto page = [&](const std::string& headers) {
+    auto rs = exchange(srv.port(), "GET /en/v2/training/booking HTTP/1.1\r\nHost: x\r\n" + headers + "\r\n");
+    return rs.empty() ? 0 : rs[0].status;
+  };
+  CHECK(page("Authorization: Bearer%20" + tok + "\r\n") == 401);
+  CHECK(page("Authorization: Bearer " + tok + "\r\n") == 200);
+  auto post = [&](const std::string& key_header, const std::string& body) {
+    auto rs = exchange(srv.port(), "POST /en/v2/training/bookings HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + tok
+                                     + "\r\n" + key_header + "Content-Length: " + std::to_string(body.size())
+                                     + "\r\n\r\n" + body);
+    return rs.empty() ? 0 : rs[0].status;
+  };
+  CHECK(post("Idempotency-Key: \r\n", "{\"session_id\": " + std::to_string(s) + "}") == 400);
+  CHECK(post("Idempotency-Key: a%41\r\n", "{\"session_id\": " + std::to_string(s) + "}") == 201);
+  // "aA" is another key than "a%41": a new request, refused on its own merits (already booked).
+  CHECK(post("Idempotency-Key: aA\r\n", "{\"session_id\": " + std::to_string(s) + "}") == 409);
+  CHECK(post("Idempotency-Key: a%41\r\n", "{\"session_id\": " + std::to_string(s) + "}") == 201); // replayed
+  // 405 speaks the path's language; PATCH without a length on a GET-only path is 405, not 411.
+  auto rs = exchange(srv.port(), "DELETE /zh-tw/v2/training/locations HTTP/1.1\r\nHost: x\r\n\r\n");
+  REQUIRE(rs.size() == 1);
+  CHECK(rs[0].status == 405);
+  CHECK(rs[0].body.find("This method") == std::string::npos);
+  bool closed = false;
+  rs = exchange(srv.port(), "PATCH /healthz HTTP/1.1\r\nHost: x\r\n\r\n", &closed);
+  REQUIRE(rs.size() == 1);
+  CHECK(rs[0].status == 405);
+  CHECK(closed);
+  rs = exchange(srv.port(), "POST /en/v2/training/bookings HTTP/1.1\r\nHost: x\r\n\r\n", &closed);
+  REQUIRE(rs.size() == 1);
+  CHECK(rs[0].status == 411);
+  CHECK(closed);
+}
