@@ -8,6 +8,7 @@
 
 #include "model/seed.hpp"
 #include "model/time_zone.hpp"
+#include "telemetry/log.hpp"
 
 namespace {
 
@@ -43,12 +44,12 @@ int main(int argc, char** argv) {
       else if (flag(a, "timezone", v)) o.timezone = v;
       else if (flag(a, "tokens-out", v)) tokens_out = v;
       else {
-        std::cerr << "booking-seed: unknown argument " << a << "\n";
+        booking::log_error("unknown argument").kv("argument", a);
         return usage();
       }
     }
   } catch (const std::exception&) {
-    std::cerr << "booking-seed: a numeric flag has a bad value\n";
+    booking::log_error("a numeric flag has a bad value");
     return usage();
   }
   if (o.db_path.empty())
@@ -75,7 +76,7 @@ int main(int argc, char** argv) {
               << "  waitlist:  " << s.waiting << " waiting entries\n"
               << "  tokens:    " << tokens_out << "\n";
   } catch (const std::exception& e) {
-    std::cerr << "booking-seed: " << e.what() << "\n";
+    booking::log_error("seed failed").kv("error", e.what());
     return 1;
   }
   return 0;

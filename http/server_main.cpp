@@ -67,7 +67,7 @@ int main(int argc, char** argv) {
     server_thread.join(); // in-flight requests have completed
     auto depth = c.invalidations().depth();
     bool drained = c.shutdown();
-    auto queued_spans = tracing.recorded() - tracing.exported() - tracing.dropped();
+    auto queued_spans = tracing.queued();
     tracing.shutdown();
     log_info("stopped").kv("invalidations_pending_at_stop", depth).kv("drained", drained)
       .kv("spans_pending_at_stop", queued_spans).kv("spans_exported", tracing.exported())

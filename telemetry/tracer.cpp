@@ -176,6 +176,11 @@ void tracer::export_loop() {
   }
 }
 
+std::size_t tracer::queued() const {
+  std::lock_guard<std::mutex> g{queue_m_};
+  return queue_.size();
+}
+
 void tracer::flush() {
   std::vector<span_record> batch;
   {

@@ -61,6 +61,8 @@ public:
   std::uint64_t dropped() const { return dropped_.load(); }
   std::uint64_t exported() const { return exported_.load(); }
   double sample_rate() const { return opts_.sample_rate; }
+  /// Spans waiting for the export thread.
+  std::size_t queued() const;
   const resource_info& resource() const { return opts_.resource; }
   /// Writes out everything queued now, with the exporter's retries; used in tests.
   void flush();
@@ -76,7 +78,7 @@ private:
   tracer_options opts_;
   mutable std::mutex ring_m_;
   std::deque<span_record> ring_;
-  std::mutex queue_m_;
+  mutable std::mutex queue_m_;
   std::condition_variable queue_cv_;
   std::vector<span_record> queue_;
   bool stopping_ = false;

@@ -155,6 +155,13 @@ TEST_CASE("propagation: unsampled parent, malformed and all-zero headers") {
     auto r = cli.Get("/en/v2/training/booking", h);
     return *parse_traceparent(r->get_header_value("traceparent"));
   };
+  {
+    // Unsampled: once the location list is served, the directories have it, so the page the first
+    // request publishes carries it and the sampled requests below are served from it.
+    auto h = bearer(db.tokens.at(2));
+    h.emplace("traceparent", "00-33333333333333333333333333333333-4444444444444444-00");
+    REQUIRE(cli.Get("/en/v2/training/locations", h)->status == 200);
+  }
   auto unsampled = get("00-11111111111111111111111111111111-2222222222222222-00");
   CHECK(to_hex(unsampled.trace) == "11111111111111111111111111111111");
   CHECK(!unsampled.sampled);
