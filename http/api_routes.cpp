@@ -84,9 +84,10 @@ void promotion_span(route_context& ctx, const child_span& store, const write_res
 }
 
 void post_write(route_context& ctx, call& c, write_kind kind) {
-  auto user = principal(ctx, c);
-  if (!user)
+  auto who = authenticate(ctx, c);
+  if (!who)
     return;
+  auto user = std::optional<id_type>{who->subject};
   auto idem = idempotency_of(c.req, *user);
   if (idem.invalid)
     return send_error(c.res, error_code::invalid_request, c.language);
@@ -100,6 +101,7 @@ void post_write(route_context& ctx, call& c, write_kind kind) {
   }
   write_command cmd;
   cmd.kind = kind;
+  cmd.by_admin = who->caller != who->subject;
   // Join and withdraw take no body fields; whatever object is sent is ignored (it still keys idempotency).
   if (kind == write_kind::book) {
     auto it = body->find("session_id");

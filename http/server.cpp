@@ -21,10 +21,19 @@ http_server::http_server(const server_config& cfg, core& c, metrics& m, tracer& 
     std::chrono::seconds{60}, std::chrono::seconds{5});
   ctx_ = std::make_unique<route_context>(cfg, *bridge_, *auth_, m, t);
 
-  // Admin writes that free seats or raise capacity promote from the waitlist in their transaction.
-  // The cut-off is SPEC's default until the waitlist's --waitlist-cutoff-hours reaches this file.
-  ctx_->promote = [](sql::connection& conn, id_type session, instant now) {
-    return promote_waitlist(conn, session, now, std::chrono::hours{14}).promoted_users;
+  // Admin writes that free seats or raise capacity promote from the waitlist in their transaction,
+  // with the same cut-off as member writes. The users returned get their caches fenced before the
+  // 2xx: everyone who was waiting (promoted, skipped, or moved up a position), as for member writes.
+  auto cutoff = std::chrono::hours{static_cast<int>(cfg.waitlist_cutoff_hours)};
+  auto* metrics = &m;
+  ctx_->promote = [cutoff, metrics](sql::connection& conn, id_type session, instant now) {
+    auto waiting = waiting_users(conn, session);
+    auto out = promote_waitlist(conn, session, now, cutoff);
+    for (int i = 0; i < out.promoted; ++i)
+      metrics->waitlist_promotion(promotion_result::promoted);
+    for (int i = 0; i < out.skipped; ++i)
+      metrics->waitlist_promotion(promotion_result::skipped);
+    return promotion_fanout{out.promoted_users, std::move(waiting)};
   };
   add_api_routes(ctx_->table);
   add_ops_routes(ctx_->table);

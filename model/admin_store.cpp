@@ -214,7 +214,7 @@ void admin_store::audit_row(const admin_call& call, const char* action, const ch
   st.bind(6, detail.dump()).run();
 }
 
-std::vector<id_type> admin_store::promote(id_type session_id, instant now) {
+promotion_fanout admin_store::promote(id_type session_id, instant now) {
   if (!promote_)
     return {};
   return promote_(c_, session_id, now);
@@ -414,8 +414,10 @@ admin_result admin_store::edit_session(const admin_call& call, id_type id, const
       .run();
     json detail{{"changed", changed}};
     if (after.capacity > before->capacity) {
-      r.promoted_users = promote(id, call.now);
+      auto f = promote(id, call.now);
+      r.promoted_users = f.promoted;
       add_unique(r.affected_users, r.promoted_users);
+      add_unique(r.affected_users, f.affected);
       detail["promoted_users"] = r.promoted_users;
     }
     audit_row(call, "session.update", "session", id, detail);
@@ -585,7 +587,9 @@ admin_result admin_store::deactivate_member(const admin_call& call, id_type id) 
     // Seats freed: promotion runs per session, after the member left every waitlist.
     for (auto [booking_id, session_id] : upcoming) {
       (void)booking_id;
-      add_unique(r.promoted_users, promote(session_id, call.now));
+      auto f = promote(session_id, call.now);
+      add_unique(r.promoted_users, f.promoted);
+      add_unique(r.affected_users, f.affected);
     }
     add_unique(r.affected_users, r.promoted_users);
     json detail{{"tokens_revoked", static_cast<std::int64_t>(r.revoked_token_hashes.size())},

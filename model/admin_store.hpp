@@ -21,9 +21,16 @@
 
 namespace booking {
 
-/// Runs the waitlist promotion of one session inside the caller's write transaction and returns the
-/// users it booked. Supplied by the caller (the waitlist's `promote_waitlist`); empty: no promotion.
-using promoter = std::function<std::vector<id_type>(sql::connection&, id_type session_id, instant now)>;
+/// What a promotion changed: the users it booked, and every user whose page changed with it (the
+/// promoted, the skipped, and those who moved up the line).
+struct promotion_fanout {
+  std::vector<id_type> promoted;
+  std::vector<id_type> affected;
+};
+
+/// Runs the waitlist promotion of one session inside the caller's write transaction. Supplied by the
+/// caller (the waitlist's `promote_waitlist`); empty: no promotion.
+using promoter = std::function<promotion_fanout(sql::connection&, id_type session_id, instant now)>;
 
 /// Who writes, when, and how the response is rendered and remembered.
 struct admin_call {
@@ -120,7 +127,7 @@ private:
   admin_result write(const admin_call& call, const std::function<admin_result()>& op);
   void audit_row(const admin_call& call, const char* action, const char* target_type, id_type target_id,
                  const nlohmann::json& detail);
-  std::vector<id_type> promote(id_type session_id, instant now);
+  promotion_fanout promote(id_type session_id, instant now);
   nlohmann::json session_json(id_type id);
 
   sql::connection& c_;

@@ -113,7 +113,7 @@ struct store::statements {
       take_leave(c, "UPDATE users SET leave_quota = leave_quota - 1, credits = credits + 1 "
                     "WHERE id = ?1 AND leave_quota >= 1"),
       set_cancelled(c, "UPDATE bookings SET status = 'cancelled', credit_refunded = ?2, updated_at = ?3, "
-                       "cancelled_by = 'member' "
+                       "cancelled_by = ?4 "
                        "WHERE id = ?1 AND status = 'booked'"),
       set_leave(c, "UPDATE bookings SET status = 'leave', credit_refunded = 1, leave_reason = ?2, updated_at = ?3 "
                    "WHERE id = ?1 AND status = 'booked'"),
@@ -299,7 +299,8 @@ write_result store::apply(id_type user_id, const write_command& cmd, instant now
     res.error = d.error;
     if (res.error != error_code::none)
       return res;
-    st_->set_cancelled.bind(1, cmd.target).bind(2, d.refund ? 1 : 0).bind(3, secs).run();
+    st_->set_cancelled.bind(1, cmd.target).bind(2, d.refund ? 1 : 0).bind(3, secs)
+      .bind(4, std::string_view{cmd.by_admin ? "admin" : "member"}).run();
     if (d.refund) {
       st_->give_credit.bind(1, user_id).run();
       record_credit_change(*conn_, user_id, 1, "refund", cmd.target, user_id, now);

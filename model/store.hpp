@@ -30,6 +30,7 @@ struct write_command {
   write_kind kind = write_kind::book;
   id_type target = 0; // session id for book and join_waitlist, entry id for withdraw, booking id otherwise
   std::string reason; // leave only
+  bool by_admin = false; // an admin acting for the user (`?user_id=`): a cancel records `cancelled_by = admin`
 };
 
 /// The service's settings that rules depend on.

@@ -27,7 +27,7 @@ struct admin_db : small_db {
   std::vector<id_type> promote_calls; // sessions the promotion hook was asked about
   admin_store a{db.connection(), tz, [this](sql::connection&, id_type s, instant) {
                   promote_calls.push_back(s);
-                  return std::vector<id_type>{};
+                  return promotion_fanout{};
                 }};
 
   admin_call call(instant at = now) const { return admin_call{admin, at, nullptr, {}}; }
@@ -455,7 +455,8 @@ TEST_CASE("with the waitlist's promotion: raising capacity and deactivating a me
   zone tz{"Asia/Taipei"};
   auto admin = t.add_user(0, 0);
   admin_store a{t.db.connection(), tz, [](sql::connection& c, id_type s, instant at) {
-                  return promote_waitlist(c, s, at, 14h).promoted_users;
+                  auto out = promote_waitlist(c, s, at, 14h);
+                  return promotion_fanout{out.promoted_users, out.promoted_users};
                 }};
   auto call = admin_call{admin, now, nullptr, {}};
   auto s = t.add_session(now + 48h, 1);

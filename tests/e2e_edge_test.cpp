@@ -453,3 +453,22 @@ TEST_CASE("review findings: method labels bounded, header values as sent, 405 la
   CHECK(rs[0].status == 411);
   CHECK(closed);
 }
+
+TEST_CASE("an admin cancelling for a member records cancelled_by = admin") {
+  seeded_db db{5};
+  auto s = db.add_session(72, 5);
+  server_process srv{db.path};
+  auto cli = srv.client();
+  auto admin = bearer(db.tokens.at(db.admin));
+  auto b = cli.Post("/en/v2/training/bookings?user_id=2", admin, "{\"session_id\": " + std::to_string(s) + "}",
+                    "application/json");
+  REQUIRE(b);
+  REQUIRE(b->status == 201);
+  auto id = body_of(b)["id"].get<std::int64_t>();
+  auto c = cli.Post(("/en/v2/training/bookings/" + std::to_string(id) + "/cancel?user_id=2").c_str(), admin, "",
+                    "application/json");
+  REQUIRE(c);
+  CHECK(c->status == 200);
+  CHECK(body_of(c)["cancelled_by"] == "admin");
+  CHECK(db.exec("SELECT count(*) FROM bookings WHERE id = " + std::to_string(id) + " AND cancelled_by = 'admin'") == 1);
+}
