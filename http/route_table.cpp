@@ -23,6 +23,22 @@ std::vector<std::string_view> split(std::string_view path) {
 
 constexpr const char* method_order[] = {"GET", "POST", "PATCH"};
 
+/// `Allow` for the methods present (GET brings HEAD; OPTIONS always).
+std::string allow_header(const bool (&has)[3]) {
+  std::string allow;
+  auto add = [&](const char* x) { allow += allow.empty() ? x : std::string(", ") + x; };
+  if (has[0]) {
+    add("GET");
+    add("HEAD");
+  }
+  if (has[1])
+    add("POST");
+  if (has[2])
+    add("PATCH");
+  add("OPTIONS");
+  return allow;
+}
+
 } // namespace
 
 void route_table::add(const char* method, const char* pattern, bool api, route_fn fn) {
@@ -82,18 +98,7 @@ route_match route_table::match(std::string_view method, std::string_view path) c
   }
   if (!m.path_known)
     return m;
-  std::string allow;
-  auto add = [&](const char* x) { allow += allow.empty() ? x : std::string(", ") + x; };
-  if (has[0]) {
-    add("GET");
-    add("HEAD");
-  }
-  if (has[1])
-    add("POST");
-  if (has[2])
-    add("PATCH");
-  add("OPTIONS");
-  m.allow = std::move(allow);
+  m.allow = allow_header(has);
   return m;
 }
 
@@ -103,18 +108,7 @@ std::string route_table::all_methods() const {
     for (int i = 0; i < 3; ++i)
       if (r.method == method_order[i])
         has[i] = true;
-  std::string allow;
-  auto add = [&](const char* x) { allow += allow.empty() ? x : std::string(", ") + x; };
-  if (has[0]) {
-    add("GET");
-    add("HEAD");
-  }
-  if (has[1])
-    add("POST");
-  if (has[2])
-    add("PATCH");
-  add("OPTIONS");
-  return allow;
+  return allow_header(has);
 }
 
 } // namespace booking

@@ -403,37 +403,44 @@ write_result store::apply_withdraw(const std::optional<user>& u, id_type entry_i
   return res;
 }
 
+bool store::recorded(id_type user_id, const idempotency_request& idem, write_outcome& out) {
+  auto& st = st_->find_idem;
+  sql::scoped_reset r{st};
+  st.bind(1, user_id).bind(2, idem.key);
+  if (!st.step())
+    return false;
+  if (st.text(0) != idem.request_hash) {
+    out.mismatch = true;
+    out.result.error = error_code::idempotency_mismatch;
+  } else {
+    out.replayed = true;
+    out.response = stored_response{st.int32(1), st.text(2)};
+  }
+  return true;
+}
+
+void store::remember(id_type user_id, const idempotency_request& idem, const stored_response& response, instant now) {
+  st_->insert_idem.bind(1, user_id)
+    .bind(2, idem.key)
+    .bind(3, idem.request_hash)
+    .bind(4, response.status)
+    .bind(5, response.body)
+    .bind(6, now.time_since_epoch().count())
+    .run();
+}
+
 write_outcome store::write(id_type user_id, const write_command& cmd, instant now, const write_policy& policy,
                            const idempotency_request* idem,
                            const std::function<stored_response(const write_result&)>& respond) {
   write_outcome out;
   sql::transaction tx{*conn_, true};
-  if (idem) {
-    auto& st = st_->find_idem;
-    sql::scoped_reset r{st};
-    st.bind(1, user_id).bind(2, idem->key);
-    if (st.step()) {
-      if (st.text(0) != idem->request_hash) {
-        out.mismatch = true;
-        out.result.error = error_code::idempotency_mismatch;
-      } else {
-        out.replayed = true;
-        out.response = stored_response{st.int32(1), st.text(2)};
-      }
-      return out; // nothing changed: the transaction rolls back
-    }
-  }
+  if (idem && recorded(user_id, *idem, out))
+    return out; // nothing changed: the transaction rolls back
   out.result = apply(user_id, cmd, now, policy);
   if (respond)
     out.response = respond(out.result);
   if (idem && out.response.status < 500)
-    st_->insert_idem.bind(1, user_id)
-      .bind(2, idem->key)
-      .bind(3, idem->request_hash)
-      .bind(4, out.response.status)
-      .bind(5, out.response.body)
-      .bind(6, now.time_since_epoch().count())
-      .run();
+    remember(user_id, *idem, out.response, now);
   tx.commit();
   return out;
 }
@@ -471,29 +478,10 @@ write_outcome store::remember_response(id_type user_id, const idempotency_reques
                                        const stored_response& response, instant now) {
   write_outcome out;
   sql::transaction tx{*conn_, true};
-  auto& st = st_->find_idem;
-  {
-    sql::scoped_reset r{st};
-    st.bind(1, user_id).bind(2, idem.key);
-    if (st.step()) {
-      if (st.text(0) != idem.request_hash) {
-        out.mismatch = true;
-        out.result.error = error_code::idempotency_mismatch;
-      } else {
-        out.replayed = true;
-        out.response = stored_response{st.int32(1), st.text(2)};
-      }
-      return out;
-    }
-  }
+  if (recorded(user_id, idem, out))
+    return out;
   out.response = response;
-  st_->insert_idem.bind(1, user_id)
-    .bind(2, idem.key)
-    .bind(3, idem.request_hash)
-    .bind(4, response.status)
-    .bind(5, response.body)
-    .bind(6, now.time_since_epoch().count())
-    .run();
+  remember(user_id, idem, response, now);
   tx.commit();
   return out;
 }

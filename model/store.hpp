@@ -113,6 +113,10 @@ public:
   int purge_idempotency(instant cutoff);
 
 private:
+  /// The key's record, if any: `out` becomes its replay or a mismatch. Inside the caller's transaction.
+  bool recorded(id_type user_id, const idempotency_request& idem, write_outcome& out);
+  /// Keeps `response` under the key (same transaction as what it answers).
+  void remember(id_type user_id, const idempotency_request& idem, const stored_response& response, instant now);
   struct statements;
   write_result apply(id_type user_id, const write_command& cmd, instant now, const write_policy& policy);
   write_result apply_join(const std::optional<user>& u, id_type session_id, instant now, const write_policy& policy);
