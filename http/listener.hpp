@@ -7,11 +7,14 @@
 #include <cerrno>
 #include <cstddef>
 #include <cstring>
+#include <optional>
 #include <ctime>
 #include <stdexcept>
 #include <string>
 
+#include <netdb.h>
 #include <netinet/in.h>
+#include <unistd.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
@@ -52,14 +55,45 @@ public:
   /// Binds (port 0 picks a free one) and deepens the backlog the library compiled in as 5.
   /// Returns the port; throws with the reason when the address cannot be bound (e.g. in use).
   int bind(const std::string& host, int port) {
-    errno = 0;
     int got = port == 0 ? bind_to_any_port(host) : (bind_to_port(host, port) ? port : -1);
     if (got <= 0) {
-      auto why = errno != 0 ? std::string(std::strerror(errno)) : std::string("unknown error");
+      auto why = cannot_bind(host, port).value_or("the address was released meanwhile; try again");
       throw std::runtime_error("cannot listen on " + host + ":" + std::to_string(port) + ": " + why);
     }
     ::listen(svr_sock_, 1024);
     return got;
+  }
+
+  /// Why `host:port` cannot be bound with the listener's socket options, or nothing when it can.
+  /// Asked directly of the kernel: the errno left behind by the library's failed bind does not
+  /// survive its cleanup (close, freeaddrinfo, sanitizer hooks). `main` also asks it before opening
+  /// the database, so a second instance on a taken port fails at once and touches nothing.
+  static std::optional<std::string> cannot_bind(const std::string& host, int port) {
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    addrinfo* found = nullptr;
+    auto service = std::to_string(port);
+    if (int rc = ::getaddrinfo(host.c_str(), service.c_str(), &hints, &found); rc != 0)
+      return std::string(::gai_strerror(rc));
+    std::optional<std::string> why = std::string("no usable address");
+    for (auto* ai = found; ai != nullptr; ai = ai->ai_next) {
+      int fd = ::socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+      if (fd < 0) {
+        why = std::string(std::strerror(errno));
+        continue;
+      }
+      int yes = 1;
+      ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+      int rc = ::bind(fd, ai->ai_addr, ai->ai_addrlen);
+      int err = errno;
+      ::close(fd);
+      why = rc == 0 ? std::nullopt : std::optional<std::string>{std::strerror(err)};
+      break; // the library binds the first address it gets a socket for
+    }
+    ::freeaddrinfo(found);
+    return why;
   }
 
 private:

@@ -1,11 +1,14 @@
 // booking-server: the actor core behind the HTTP front-end (SPEC §6).
 #include <csignal>
 #include <cstdio>
+#include <stdexcept>
+#include <string>
 #include <thread>
 
 #include <caf/actor_system.hpp>
 #include <pthread.h>
 
+#include "http/listener.hpp"
 #include "http/maintenance.hpp"
 #include "http/server.hpp"
 #include "telemetry/log.hpp"
@@ -38,6 +41,9 @@ int main(int argc, char** argv) {
   }
   try {
     log_info("starting").kv("version", build_version()).fields(cfg.summary());
+    if (cfg.port != 0)
+      if (auto why = listener::cannot_bind(cfg.bind, cfg.port))
+        throw std::runtime_error("cannot listen on " + cfg.bind + ":" + std::to_string(cfg.port) + ": " + *why);
     store check{cfg.core().store}; // creates and migrates the schema; fails early on a bad path
     log_info("database ready").kv("db", cfg.db);
     metrics m;

@@ -404,6 +404,7 @@ TEST_CASE("the listening port is exclusive") {
   CHECK(rc != 0);
   std::ifstream in{err};
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  INFO("second server's stderr: " << text);
   CHECK(text.find("Address already in use") != std::string::npos);
   CHECK(first.alive());
 }
