@@ -88,7 +88,7 @@ void location_cache_state::on_loaded(location_list fresh) {
     loaded_at = std::chrono::steady_clock::now();
     if (!list || !same(*list, *fresh)) {
       list = fresh;
-      body = std::make_shared<const std::string>(nlohmann::json{{"locations", locations_json(*list)}}.dump());
+      body = std::make_shared<const std::string>(locations_body(*list));
       if (ctx->published)
         ctx->published->set_locations(list);
       for (auto& d : subscribers)

@@ -55,10 +55,7 @@ void get_sessions(route_context& ctx, call& c) {
   });
   if (!found)
     return send_error(c.res, error_code::not_found, c.language);
-  auto arr = json::array();
-  for (auto& s : *found)
-    arr.push_back(session_view_json(s, tz));
-  send_json(c.res, 200, json{{"sessions", std::move(arr)}}.dump());
+  send_json(c.res, 200, sessions_body(*found, tz));
 }
 
 void get_locations(route_context& ctx, call& c) {
@@ -131,8 +128,8 @@ void post_write(route_context& ctx, call& c, write_kind kind) {
       return {status_of(r.error), error_body(r.error, l)};
     int created = kind == write_kind::book || kind == write_kind::join_waitlist ? 201 : 200;
     if (r.entry)
-      return {created, entry_json(*r.entry, tz, l, now, policy.waitlist_cutoff).dump()};
-    return {created, booking_json(*r.b, tz, l, now, true).dump()};
+      return {created, entry_body(*r.entry, tz, l, now, policy.waitlist_cutoff)};
+    return {created, booking_body(*r.b, tz, l, now, true)};
   };
   static const char* const operations[] = {"book", "cancel", "leave", "waitlist_join", "waitlist_withdraw"};
   auto span = store_span(&ctx.tracing, operations[static_cast<int>(kind)], c.trace);

@@ -17,10 +17,14 @@ target_link_libraries(booking_http PUBLIC booking_actors booking_edge_io PkgConf
 add_executable(booking-server ${CMAKE_CURRENT_LIST_DIR}/server_main.cpp)
 target_link_libraries(booking-server PRIVATE booking_http)
 
-# Benchmark-only executables: the bare cpp-httplib ceiling and the open-loop latency runner.
+# Benchmark-only executables: the bare cpp-httplib ceiling, the open-loop latency runner and the
+# store-only limit of the cold path.
 add_executable(booking-ceiling ${CMAKE_CURRENT_LIST_DIR}/ceiling_main.cpp)
 target_link_libraries(booking-ceiling PRIVATE booking_edge_io PkgConfig::HTTPLIB Threads::Threads)
 target_include_directories(booking-ceiling PRIVATE ${PROJECT_SOURCE_DIR})
 add_executable(booking-open-loop ${PROJECT_SOURCE_DIR}/scripts/load/open_loop.cpp)
 target_link_libraries(booking-open-loop PRIVATE PkgConfig::HTTPLIB Threads::Threads)
 target_include_directories(booking-open-loop PRIVATE ${PROJECT_SOURCE_DIR})
+add_executable(booking-store-bench ${CMAKE_CURRENT_LIST_DIR}/store_bench_main.cpp)
+target_link_libraries(booking-store-bench PRIVATE booking_model)
+target_include_directories(booking-store-bench PRIVATE ${PROJECT_SOURCE_DIR})

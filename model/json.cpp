@@ -5,94 +5,134 @@
 
 namespace booking {
 
-using nlohmann::json;
-
-json location_json(const location& l) {
-  return json{{"id", l.id}, {"name", l.name}, {"address", l.address}};
+void write_location(json_writer& w, const location& l) {
+  w.begin_object().key("address").value(l.address).key("id").value(l.id).key("name").value(l.name).end_object();
 }
 
-json locations_json(const std::vector<location>& ls) {
-  auto arr = json::array();
+void write_locations(json_writer& w, const std::vector<location>& ls) {
+  w.begin_array();
   for (const auto& l : ls)
-    arr.push_back(location_json(l));
-  return arr;
+    write_location(w, l);
+  w.end_array();
 }
 
-json session_view_json(const session_view& v, const zone& z) {
-  return json{{"id", v.s.id},
-              {"title", v.s.title},
-              {"coach", v.s.coach},
-              {"location_id", v.s.location_id},
-              {"starts_at", z.format(v.s.starts_at)},
-              {"ends_at", z.format(v.s.ends_at)},
-              {"capacity", v.s.capacity},
-              {"seats_left", v.seats_left},
-              {"status", to_string(v.s.status)},
-              {"waitlist_capacity", v.s.waitlist_capacity},
-              {"waitlist_length", v.waitlist_length}};
+void write_session_view(json_writer& w, const session_view& v, const zone& z) {
+  w.begin_object()
+    .key("capacity").value(v.s.capacity)
+    .key("coach").value(v.s.coach)
+    .key("ends_at").time(z, v.s.ends_at)
+    .key("id").value(v.s.id)
+    .key("location_id").value(v.s.location_id)
+    .key("seats_left").value(v.seats_left)
+    .key("starts_at").time(z, v.s.starts_at)
+    .key("status").value(to_string(v.s.status))
+    .key("title").value(v.s.title)
+    .key("waitlist_capacity").value(v.s.waitlist_capacity)
+    .key("waitlist_length").value(v.waitlist_length)
+    .end_object();
 }
 
 namespace {
 
 /// The session object inside a booking or a waitlist entry.
-json session_ref_json(const session& s, const zone& z) {
-  return json{{"id", s.id},
-              {"title", s.title},
-              {"coach", s.coach},
-              {"location_id", s.location_id},
-              {"starts_at", z.format(s.starts_at)},
-              {"ends_at", z.format(s.ends_at)},
-              {"status", to_string(s.status)}};
+void write_session_ref(json_writer& w, const session& s, const zone& z) {
+  w.begin_object()
+    .key("coach").value(s.coach)
+    .key("ends_at").time(z, s.ends_at)
+    .key("id").value(s.id)
+    .key("location_id").value(s.location_id)
+    .key("starts_at").time(z, s.starts_at)
+    .key("status").value(to_string(s.status))
+    .key("title").value(s.title)
+    .end_object();
+}
+
+template <class F>
+std::string body_of(F&& write) {
+  std::string out;
+  json_writer w{out};
+  write(w);
+  return out;
 }
 
 } // namespace
 
-json booking_json(const booking& b, const zone& z, lang l, instant now, bool with_reason) {
+void write_booking(json_writer& w, const booking& b, const zone& z, lang l, instant now, bool with_reason) {
   auto st = state_of(b.status, b.sess.starts_at, now);
-  json j{{"id", b.id},
-         {"status", to_string(b.status)},
-         {"state", to_string(st)},
-         {"state_label", state_label(st, l)},
-         {"credit_refunded", b.credit_refunded},
-         {"cancelled_by", b.cancelled_by.empty() ? json(nullptr) : json(b.cancelled_by)},
-         {"via_waitlist", b.via_waitlist},
-         {"created_at", z.format(b.created_at)},
-         {"updated_at", z.format(b.updated_at)},
-         {"session", session_ref_json(b.sess, z)}};
+  w.begin_object()
+    .key("cancelled_by").value_or_null(b.cancelled_by)
+    .key("created_at").time(z, b.created_at)
+    .key("credit_refunded").value(b.credit_refunded)
+    .key("id").value(b.id);
   if (with_reason)
-    j["leave_reason"] = b.leave_reason.empty() ? json(nullptr) : json(b.leave_reason);
-  return j;
+    w.key("leave_reason").value_or_null(b.leave_reason);
+  w.key("session");
+  write_session_ref(w, b.sess, z);
+  w.key("state").value(to_string(st))
+    .key("state_label").value(state_label(st, l))
+    .key("status").value(to_string(b.status))
+    .key("updated_at").time(z, b.updated_at)
+    .key("via_waitlist").value(b.via_waitlist)
+    .end_object();
 }
 
-json entry_json(const waitlist_entry& e, const zone& z, lang l, instant now, std::chrono::seconds cutoff) {
-  json j{{"id", e.id},
-         {"status", to_string(e.status)},
-         {"state", nullptr},
-         {"state_label", nullptr},
-         {"position", nullptr},
-         {"joined_at", z.format(e.joined_at)},
-         {"session", session_ref_json(e.sess, z)}};
-  if (e.status == waitlist_status::waiting) {
-    auto st = waitlist_state_of(e.sess, now, cutoff);
-    j["state"] = to_string(st);
-    j["state_label"] = waitlist_state_label(st, l);
-    j["position"] = e.position;
-  }
-  return j;
+void write_entry(json_writer& w, const waitlist_entry& e, const zone& z, lang l, instant now, std::chrono::seconds cutoff) {
+  bool waiting = e.status == waitlist_status::waiting;
+  auto st = waiting ? waitlist_state_of(e.sess, now, cutoff) : waitlist_state{};
+  w.begin_object().key("id").value(e.id).key("joined_at").time(z, e.joined_at).key("position");
+  waiting ? w.value(e.position) : w.null();
+  w.key("session");
+  write_session_ref(w, e.sess, z);
+  w.key("state");
+  waiting ? w.value(to_string(st)) : w.null();
+  w.key("state_label");
+  waiting ? w.value(waitlist_state_label(st, l)) : w.null();
+  w.key("status").value(to_string(e.status)).end_object();
 }
 
-json stats_json(const stats& s) {
-  return json{{"upcoming", s.upcoming},
-              {"completed", s.completed},
-              {"cancelled", s.cancelled},
-              {"leave", s.leave},
-              {"credits_remaining", s.credits_remaining},
-              {"leave_quota_remaining", s.leave_quota_remaining}};
+void write_stats(json_writer& w, const stats& s) {
+  w.begin_object()
+    .key("cancelled").value(s.cancelled)
+    .key("completed").value(s.completed)
+    .key("credits_remaining").value(s.credits_remaining)
+    .key("leave").value(s.leave)
+    .key("leave_quota_remaining").value(s.leave_quota_remaining)
+    .key("upcoming").value(s.upcoming)
+    .end_object();
+}
+
+std::string booking_body(const booking& b, const zone& z, lang l, instant now, bool with_reason) {
+  return body_of([&](json_writer& w) { write_booking(w, b, z, l, now, with_reason); });
+}
+
+std::string entry_body(const waitlist_entry& e, const zone& z, lang l, instant now, std::chrono::seconds cutoff) {
+  return body_of([&](json_writer& w) { write_entry(w, e, z, l, now, cutoff); });
+}
+
+std::string locations_body(const std::vector<location>& ls) {
+  return body_of([&](json_writer& w) {
+    w.begin_object().key("locations");
+    write_locations(w, ls);
+    w.end_object();
+  });
+}
+
+std::string sessions_body(const std::vector<session_view>& ss, const zone& z) {
+  return body_of([&](json_writer& w) {
+    w.begin_object().key("sessions").begin_array();
+    for (const auto& s : ss)
+      write_session_view(w, s, z);
+    w.end_array().end_object();
+  });
 }
 
 std::string error_body(error_code e, lang l) {
-  json j{{"error", {{"code", to_string(e)}, {"message", error_message(e, l)}}}};
-  return j.dump();
+  return body_of([&](json_writer& w) {
+    w.begin_object().key("error").begin_object()
+      .key("code").value(to_string(e))
+      .key("message").value(error_message(e, l))
+      .end_object().end_object();
+  });
 }
 
 } // namespace booking

@@ -1,6 +1,6 @@
 #include "model/time_zone.hpp"
 
-#include <cstdio>
+#include <algorithm>
 #include <stdexcept>
 
 namespace booking {
@@ -36,12 +36,33 @@ std::optional<local_date> parse_date(std::string_view text) {
   return local_date{ymd};
 }
 
+namespace {
+
+char* put2(char* p, unsigned v) {
+  p[0] = static_cast<char>('0' + v / 10 % 10);
+  p[1] = static_cast<char>('0' + v % 10);
+  return p + 2;
+}
+
+char* put_ymd(char* p, const date::year_month_day& ymd) {
+  auto y = static_cast<unsigned>(std::clamp(static_cast<int>(ymd.year()), 0, 9999));
+  p = put2(p, y / 100);
+  p = put2(p, y % 100);
+  *p++ = '-';
+  p = put2(p, static_cast<unsigned>(ymd.month()));
+  *p++ = '-';
+  return put2(p, static_cast<unsigned>(ymd.day()));
+}
+
+} // namespace
+
+std::size_t format_date_to(local_date d, char* out) {
+  return static_cast<std::size_t>(put_ymd(out, date::year_month_day{d}) - out);
+}
+
 std::string format_date(local_date d) {
-  date::year_month_day ymd{d};
   char buf[16];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(ymd.year()),
-                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
-  return buf;
+  return std::string(buf, format_date_to(d, buf));
 }
 
 local_date monday_of(local_date d) {
@@ -83,23 +104,41 @@ instant zone::at_local(date::local_seconds wall) const {
   return instant{wall.time_since_epoch() - info.first.offset};
 }
 
-std::string zone::format(instant t) const {
-  auto info = tz_->get_info(t);
-  auto local = date::local_seconds{t.time_since_epoch() + info.offset};
+std::size_t zone::format_to(instant t, char* out) const {
+  // The offset in force, from the last transition period this thread looked up for this zone
+  // (a page formats dozens of instants, nearly all in one period).
+  struct period {
+    const date::time_zone* tz = nullptr;
+    date::sys_seconds begin, end;
+    std::chrono::seconds offset{0};
+  };
+  thread_local period last;
+  if (last.tz != tz_ || t < last.begin || t >= last.end) {
+    auto info = tz_->get_info(t);
+    last = period{tz_, info.begin, info.end, info.offset};
+  }
+  auto local = date::local_seconds{t.time_since_epoch() + last.offset};
   auto day = date::floor<date::days>(local);
-  date::year_month_day ymd{day};
-  date::hh_mm_ss<std::chrono::seconds> tod{local - day};
-  auto off = info.offset.count();
-  char sign = off < 0 ? '-' : '+';
-  if (off < 0)
-    off = -off;
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d%c%02d:%02d", static_cast<int>(ymd.year()),
-                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                static_cast<int>(tod.hours().count()), static_cast<int>(tod.minutes().count()),
-                static_cast<int>(tod.seconds().count()), sign, static_cast<int>(off / 3600),
-                static_cast<int>((off % 3600) / 60));
-  return buf;
+  auto secs = static_cast<unsigned>((local - day).count());
+  char* p = put_ymd(out, date::year_month_day{date::sys_days{day.time_since_epoch()}});
+  *p++ = 'T';
+  p = put2(p, secs / 3600);
+  *p++ = ':';
+  p = put2(p, secs / 60 % 60);
+  *p++ = ':';
+  p = put2(p, secs % 60);
+  auto off = last.offset.count();
+  *p++ = off < 0 ? '-' : '+';
+  auto a = static_cast<unsigned>(off < 0 ? -off : off);
+  p = put2(p, a / 3600);
+  *p++ = ':';
+  p = put2(p, a % 3600 / 60);
+  return static_cast<std::size_t>(p - out);
+}
+
+std::string zone::format(instant t) const {
+  char buf[32];
+  return std::string(buf, format_to(t, buf));
 }
 
 range_result resolve_range(const std::optional<std::string>& from, const std::optional<std::string>& to,

@@ -14,6 +14,8 @@ namespace booking {
 /// Strict `YYYY-MM-DD`: exactly ten characters, a real calendar date, year 1..9999.
 std::optional<local_date> parse_date(std::string_view text);
 std::string format_date(local_date d);
+/// `YYYY-MM-DD` into `out` (10 bytes, years 0..9999); returns the length.
+std::size_t format_date_to(local_date d, char* out);
 /// Monday of the ISO week that holds `d`.
 local_date monday_of(local_date d);
 
@@ -33,6 +35,9 @@ public:
   instant at_local(date::local_seconds wall) const;
   /// RFC 3339 with the local offset, e.g. `2026-11-25T18:30:00+08:00`.
   std::string format(instant t) const;
+  /// The same into `out` (at least 32 bytes); returns the length. No printf, and the zone's offset
+  /// rule is looked up once per thread and transition period, not per call.
+  std::size_t format_to(instant t, char* out) const;
   /// Today in this zone.
   local_date today(instant now) const { return date_of(now); }
 

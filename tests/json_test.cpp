@@ -1,3 +1,6 @@
+#include <cstdio>
+#include <cstdlib>
+
 #include <doctest/doctest.h>
 
 #include <nlohmann/json.hpp>
@@ -30,6 +33,7 @@ TEST_CASE("the booking page has the shape of SPEC §4") {
                           lang::en, now);
   CHECK(page.valid_until == now + 10h);
   auto j = json::parse(page.body);
+  CHECK(j.dump() == page.body); // byte for byte what a document tree would dump
   CHECK(j["user"] == json{{"id", 7}, {"name", "Mei Lin"}});
   CHECK(j["range"] == json{{"from", "2026-11-23"}, {"to", "2026-12-20"}});
   CHECK(j["stats"]["upcoming"] == 1);
@@ -96,6 +100,7 @@ TEST_CASE("the page's waitlist and the booking's waitlist fields") {
                           now, 14h);
   CHECK(page.valid_until == now + 16h); // the second entry expires then
   auto j = json::parse(page.body);
+  CHECK(j.dump() == page.body);
   auto cancelled = j["weeks"][0]["bookings"][0];
   CHECK(cancelled["cancelled_by"] == "studio");
   CHECK(cancelled["via_waitlist"] == false);
@@ -125,7 +130,7 @@ TEST_CASE("the page's waitlist and the booking's waitlist fields") {
 
   auto gone = entry(40, now + 30h, 0);
   gone.status = waitlist_status::withdrawn;
-  auto jg = entry_json(gone, z, lang::en, now, 14h);
+  auto jg = json::parse(entry_body(gone, z, lang::en, now, 14h));
   CHECK(jg["status"] == "withdrawn");
   CHECK(jg["position"].is_null());
   CHECK(jg["state"].is_null());
@@ -135,7 +140,11 @@ TEST_CASE("the page's waitlist and the booking's waitlist fields") {
   v.s.status = session_status::cancelled;
   v.s.waitlist_capacity = 4;
   v.waitlist_length = 3;
-  auto js = session_view_json(v, z);
+  std::string sv;
+  json_writer svw{sv};
+  write_session_view(svw, v, z);
+  auto js = json::parse(sv);
+  CHECK(js.dump() == sv);
   CHECK(js["status"] == "cancelled");
   CHECK(js["waitlist_capacity"] == 4);
   CHECK(js["waitlist_length"] == 3);
@@ -163,4 +172,49 @@ TEST_CASE("error bodies in both languages") {
   CHECK(parse_lang("zh-tw") == lang::zh_tw);
   CHECK(!parse_lang("zh-TW"));
   CHECK(!parse_lang("fr"));
+}
+
+TEST_CASE("the streaming writer writes what nlohmann dumps: escapes, UTF-8, numbers, nesting") {
+  std::string out;
+  json_writer w{out};
+  std::string nasty = "quote\" back\\ slash/ \b\f\n\r\t \x01\x1f \x7f caf\xc3\xa9 \xe6\x9c\x83 \xf0\x9f\x8f\x8b";
+  w.begin_object()
+    .key("a").begin_array().value(nasty).value(std::int64_t{-9007199254740993}).value(true).null().begin_object().end_object()
+    .begin_array().end_array().end_array()
+    .key("b").value("")
+    .key("c").begin_object().key("d").value(0).end_object()
+    .end_object();
+  auto parsed = json::parse(out);
+  CHECK(parsed.dump() == out);
+  CHECK(parsed["a"][0] == nasty);
+  CHECK(parsed["a"][1] == -9007199254740993LL);
+  CHECK(out.find("\\u0001\\u001f") != std::string::npos);
+
+  // Invalid UTF-8 never reaches a body: each bad byte becomes U+FFFD, as nlohmann's `replace` handler does.
+  for (std::string bad : {"\xff", "\xc3", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "ok\xe6\x9c"}) {
+    std::string o;
+    json_writer::escape(o, bad);
+    auto back = json::parse(o); // throws on invalid UTF-8
+    CHECK(back.get<std::string>().find("\xef\xbf\xbd") != std::string::npos);
+  }
+}
+
+TEST_CASE("times and dates are formatted without printf, across offsets and transitions") {
+  zone ny{"America/New_York"};
+  zone tp{"Asia/Taipei"};
+  // Each instant formatted the fast way equals the date library's own formatting of the local time.
+  for (long long t = 1700000000; t < 1700000000 + 400LL * 86400; t += 86400 / 7 + 13) {
+    instant i{std::chrono::seconds{t}};
+    for (const zone* z : {&ny, &tp}) {
+      auto got = z->format(i);
+      auto zt = date::make_zoned(date::locate_zone(z->name()), i);
+      auto expect = date::format("%Y-%m-%dT%H:%M:%S", zt.get_local_time());
+      auto off = zt.get_info().offset.count();
+      char tail[40];
+      std::snprintf(tail, sizeof tail, "%c%02lld:%02lld", off < 0 ? '-' : '+', std::llabs(off) / 3600, std::llabs(off) % 3600 / 60);
+      CHECK(got == expect + tail);
+    }
+  }
+  CHECK(format_date(*parse_date("0999-01-02")) == "0999-01-02");
+  CHECK(format_date(*parse_date("2026-12-31")) == "2026-12-31");
 }
