@@ -41,6 +41,7 @@ server_config::server_config() {
     .add(rate_limit_per_second, "rate-limit-per-second", "requests a user may make per second (0: no limit)")
     .add(rate_limit_burst, "rate-limit-burst", "requests a user may make at once")
     .add(store_busy_timeout_ms, "store-busy-timeout-ms", "how long a store call waits for a lock")
+    .add(store_mmap_mib, "store-mmap-mib", "MiB of the database file read through a memory map (0: pread)")
     .add(store_delay_ms, "store-delay-ms", "fault injection: delay added to every store call");
 }
 
@@ -74,6 +75,7 @@ core_options server_config::core() const {
   o.store.path = db;
   o.store.delay_ms = static_cast<int>(store_delay_ms);
   o.store.busy_timeout_ms = static_cast<int>(store_busy_timeout_ms);
+  o.store.mmap_bytes = static_cast<long long>(std::min<std::size_t>(store_mmap_mib, 1 << 20)) << 20;
   o.store_threads = std::max<std::size_t>(1, store_threads);
   o.cache_ttl = std::chrono::seconds{cache_ttl_seconds};
   o.cache_idle = std::chrono::seconds{cache_idle_seconds};

@@ -22,7 +22,7 @@ namespace {
 
 } // namespace
 
-connection::connection(const std::string& path, int busy_timeout_ms) {
+connection::connection(const std::string& path, int busy_timeout_ms, long long mmap_bytes) {
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
   int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
   if (rc != SQLITE_OK) {
@@ -40,12 +40,12 @@ connection::connection(const std::string& path, int busy_timeout_ms) {
   // cache small (512 KiB) so memory does not grow with the number of connections times SQLite's
   // default 2 MB cache; the OS page cache holds the hot file pages once for all of them.
   exec("PRAGMA cache_size=-512");
-  // Reads go through a shared memory map of the file instead of a pread() copy into each
-  // connection's cache: one set of file-backed pages (the OS page cache) serves every connection,
-  // and a cold page load costs no system calls. Counted as file-backed RSS, not anonymous memory.
-  // Address space, not memory; SQLite caps it at its compiled maximum (2 GiB in Debian's build),
-  // and a larger file is read with pread() beyond the mapped part.
-  exec("PRAGMA mmap_size=2147418112");
+  // Reads through a memory map of the file instead of a pread() copy into the connection's cache:
+  // the OS page cache serves every connection, and a cold page load costs no system calls. Mapped
+  // pages count as file-backed RSS (per mapping), not anonymous memory. Address space, not memory;
+  // SQLite caps it at its compiled maximum (2 GiB in Debian's build) and reads the rest with pread().
+  if (mmap_bytes > 0)
+    exec(("PRAGMA mmap_size=" + std::to_string(mmap_bytes)).c_str());
 }
 
 connection::~connection() {

@@ -25,7 +25,8 @@ private:
 class connection {
 public:
   /// Opens (creating if needed) the file, WAL mode, the busy timeout, foreign keys on.
-  connection(const std::string& path, int busy_timeout_ms);
+  /// `mmap_bytes`: how much of the file reads may map (0: read with pread() into the page cache).
+  connection(const std::string& path, int busy_timeout_ms, long long mmap_bytes = 0);
   ~connection();
   connection(const connection&) = delete;
   connection& operator=(const connection&) = delete;

@@ -136,7 +136,7 @@ struct store::statements {
 };
 
 store::store(const store_options& opts)
-  : conn_(std::make_unique<sql::connection>(opts.path, opts.busy_timeout_ms)) {
+  : conn_(std::make_unique<sql::connection>(opts.path, opts.busy_timeout_ms, opts.mmap_bytes)) {
   migrate(*conn_);
   st_ = std::make_unique<statements>(*conn_);
 }

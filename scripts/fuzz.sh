@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-20}
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -DBOOKING_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-targets=(dates json_body traceparent router)
+targets=(dates json_body json_writer traceparent router)
 cmake --build build-fuzz -j"$(nproc)" --target "${targets[@]/#/fuzz_}" >/dev/null
 for t in "${targets[@]}"; do
   corpus=build-fuzz/corpus/$t
