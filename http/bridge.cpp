@@ -25,19 +25,19 @@ body_result bridge::page(page_query q) {
     return body_result{std::move(body), error_code::none};
   }
   auto slot = std::make_shared<reply_slot>();
-  caf::anon_send(core_.directory_for(q.user_id), page_atom::value, std::move(q), slot);
+  caf::anon_send(core_.directory_for(q.user_id), page_atom::value, std::move(q), reply_ptr{slot});
   return wait(slot);
 }
 
 body_result bridge::locations(const hop& trace) {
   auto slot = std::make_shared<reply_slot>();
-  caf::anon_send(core_.locations(), locations_atom::value, slot, trace);
+  caf::anon_send(core_.locations(), locations_atom::value, reply_ptr{slot}, trace);
   return wait(slot);
 }
 
 body_result bridge::refresh_locations() {
   auto slot = std::make_shared<reply_slot>();
-  caf::anon_send(core_.locations(), refresh_atom::value, slot);
+  caf::anon_send(core_.locations(), refresh_atom::value, reply_ptr{slot});
   return wait(slot);
 }
 
