@@ -12,10 +12,8 @@ namespace booking {
 
 /// Owns one user's cached page data; the request coalescer of SPEC §1.
 using user_cache_actor = caf::typed_actor<
-  // A page for an actor requester (tests, tools): answered through a response promise.
-  caf::replies_to<page_atom, page_query>::with<body_ptr>,
-  // A page for an HTTP thread: answered into its reply slot.
-  caf::reacts_to<page_atom, page_query, slot_ptr>,
+  // A page, answered into the requester's reply (an HTTP thread's slot or an actor's message).
+  caf::reacts_to<page_atom, page_query, reply_ptr>,
   // A write changed this user: drop cached data, refuse to cache loads that began before.
   caf::reacts_to<invalidate_atom>,
   // A store load finished: (generation, epoch read before the load, result).
@@ -26,8 +24,7 @@ using user_cache_actor = caf::typed_actor<
 /// Finds or spawns user actors, forwards to them, evicts idle and least recently used ones.
 using user_directory_actor = caf::typed_actor<
   // Route a page request to the user's actor.
-  caf::replies_to<page_atom, page_query>::with<body_ptr>,
-  caf::reacts_to<page_atom, page_query, slot_ptr>,
+  caf::reacts_to<page_atom, page_query, reply_ptr>,
   // Route an invalidation; a user without an actor has nothing cached.
   caf::reacts_to<invalidate_atom, id_type>,
   // The location cache publishes a new list.
@@ -39,15 +36,13 @@ using user_directory_actor = caf::typed_actor<
 
 /// Owns the location list: refreshed on TTL or on request, published to directories.
 using location_cache_actor = caf::typed_actor<
-  // The current list (waits for the first load).
-  caf::replies_to<locations_atom>::with<location_list>,
-  // The list as a `{"locations": [...]}` body for an HTTP thread.
-  caf::reacts_to<locations_atom, slot_ptr, hop>,
+  // The list as a `{"locations": [...]}` body (waits for the first load).
+  caf::reacts_to<locations_atom, reply_ptr, hop>,
   // Reload from the store now.
   caf::reacts_to<refresh_atom>,
   // Reload with a load that starts after this message, publish it to the directories, then answer
-  // the slot with the new body (an admin changed a location: no page may show the old list after).
-  caf::reacts_to<refresh_atom, slot_ptr>,
+  // the reply with the new body (an admin changed a location: no page may show the old list after).
+  caf::reacts_to<refresh_atom, reply_ptr>,
   // A store load of the list finished.
   caf::reacts_to<loaded_atom, location_list>>;
 

@@ -64,7 +64,7 @@ void location_cache_state::refresh() {
   });
 }
 
-void location_cache_state::refresh_now(slot_ptr done) {
+void location_cache_state::refresh_now(reply_ptr done) {
   if (loading) {
     pending_refreshes.push_back(std::move(done));
     return;
@@ -103,8 +103,8 @@ void location_cache_state::on_loaded(location_list fresh) {
   // the answer is queued behind it in the directory's mailbox.
   auto refreshed = std::move(covered_refreshes);
   covered_refreshes.clear();
-  for (auto& slot : refreshed)
-    slot->deliver(fresh ? body_result{body, error_code::none} : body_result{nullptr, error_code::unavailable});
+  for (auto& done : refreshed)
+    done->deliver(fresh ? body_result{body, error_code::none} : body_result{nullptr, error_code::unavailable});
   if (!pending_refreshes.empty()) {
     covered_refreshes = std::move(pending_refreshes);
     pending_refreshes.clear();
@@ -116,12 +116,7 @@ void location_cache_state::answer(waiter& w) {
   if (!list)
     w.span.fail(to_string(error_code::unavailable));
   w.span.end();
-  if (w.slot)
-    w.slot->deliver(list ? body_result{body, error_code::none} : body_result{nullptr, error_code::unavailable});
-  else if (list)
-    w.promise.deliver(list);
-  else
-    w.promise.deliver(make_error(error_code::unavailable));
+  w.reply->deliver(list ? body_result{body, error_code::none} : body_result{nullptr, error_code::unavailable});
 }
 
 location_cache_actor::behavior_type location_cache(location_cache_actor::stateful_pointer<location_cache_state> self,
@@ -133,17 +128,12 @@ location_cache_actor::behavior_type location_cache(location_cache_actor::statefu
   st.subscribers = std::move(subscribers);
   st.refresh();
   return {
-    [self](locations_atom) -> caf::typed_response_promise<location_list> {
-      auto rp = self->make_response_promise<location_list>();
-      self->state.on_get(location_cache_state::waiter{rp, nullptr, {}});
-      return rp;
-    },
-    [self](locations_atom, slot_ptr& slot, hop& h) {
+    [self](locations_atom, reply_ptr& reply, hop& h) {
       auto& st = self->state;
-      st.on_get(location_cache_state::waiter{{}, std::move(slot), child_span{st.ctx->tracing, "location_cache locations", h}});
+      st.on_get(location_cache_state::waiter{std::move(reply), child_span{st.ctx->tracing, "location_cache locations", h}});
     },
     [self](refresh_atom) { self->state.refresh(); },
-    [self](refresh_atom, slot_ptr& done) { self->state.refresh_now(std::move(done)); },
+    [self](refresh_atom, reply_ptr& done) { self->state.refresh_now(std::move(done)); },
     [self](loaded_atom, location_list& fresh) { self->state.on_loaded(std::move(fresh)); },
   };
 }

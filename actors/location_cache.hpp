@@ -16,8 +16,7 @@ struct location_cache_state {
   static inline const char* name = "location_cache";
 
   struct waiter {
-    caf::typed_response_promise<location_list> promise;
-    slot_ptr slot;
+    reply_ptr reply;
     child_span span; // this hop, when the request is sampled
   };
 
@@ -30,13 +29,13 @@ struct location_cache_state {
   bool loading = false;
   std::vector<waiter> waiters;
   /// Forced refreshes answered by the load in flight (it began after they arrived).
-  std::vector<slot_ptr> covered_refreshes;
+  std::vector<reply_ptr> covered_refreshes;
   /// Forced refreshes that arrived while a load was in flight: they need the next one.
-  std::vector<slot_ptr> pending_refreshes;
+  std::vector<reply_ptr> pending_refreshes;
 
   void on_get(waiter w);
   void refresh();
-  void refresh_now(slot_ptr done);
+  void refresh_now(reply_ptr done);
   void on_loaded(location_list fresh);
 
 private:

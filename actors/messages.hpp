@@ -1,6 +1,7 @@
 // Atoms and message types of the actor core.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -9,9 +10,10 @@
 #include <string>
 #include <vector>
 
+#include <caf/actor.hpp>
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/atom.hpp>
-#include <caf/error.hpp>
+#include <caf/send.hpp>
 
 #include "telemetry/span.hpp"
 #include "model/types.hpp"
@@ -26,6 +28,7 @@ using sweep_atom = caf::atom_constant<caf::atom("sweep")>;
 using locations_atom = caf::atom_constant<caf::atom("locations")>;
 using refresh_atom = caf::atom_constant<caf::atom("refresh")>;
 using count_atom = caf::atom_constant<caf::atom("count")>;
+using result_atom = caf::atom_constant<caf::atom("result")>;
 
 using location_list = std::shared_ptr<const std::vector<location>>;
 using body_ptr = std::shared_ptr<const std::string>;
@@ -43,27 +46,39 @@ struct page_query {
   hop trace;
 };
 
-/// What an HTTP thread gets back: a body to send, or an error code.
+/// What a requester gets back: a body to send, or an error code.
 struct body_result {
   body_ptr body;
   error_code error = error_code::none;
 };
 
-/// A one-shot rendezvous between an actor (which delivers) and an HTTP thread (which waits, bounded).
-/// No actor is spawned and no timer is set per request: the waiting thread owns the timeout.
-class reply_slot {
+/// Where a page or location request is answered, whoever asked: an HTTP thread (`reply_slot`) or an
+/// actor (`actor_reply`). One reply type, so every handler exists once. Exactly once: the first
+/// delivery wins, later ones do nothing. No actor is spawned and no timer is set per request: the
+/// requester owns the timeout.
+class page_reply {
 public:
+  virtual ~page_reply() = default;
+
   void deliver(body_result r) {
-    {
-      std::lock_guard<std::mutex> g{m_};
-      if (done_)
-        return;
-      value_ = std::move(r);
-      done_ = true;
-    }
-    cv_.notify_one();
+    if (!delivered_.exchange(true))
+      hand_over(std::move(r));
   }
 
+protected:
+  /// Called once, with the first result.
+  virtual void hand_over(body_result r) = 0;
+
+private:
+  std::atomic<bool> delivered_{false};
+};
+
+using reply_ptr = std::shared_ptr<page_reply>;
+
+/// A one-shot rendezvous for a thread outside the actor system: the actor delivers, the thread
+/// waits, bounded.
+class reply_slot final : public page_reply {
+public:
   template <class Duration>
   std::optional<body_result> wait_for(Duration d) {
     std::unique_lock<std::mutex> g{m_};
@@ -73,6 +88,15 @@ public:
   }
 
 private:
+  void hand_over(body_result r) override {
+    {
+      std::lock_guard<std::mutex> g{m_};
+      value_ = std::move(r);
+      done_ = true;
+    }
+    cv_.notify_one();
+  }
+
   std::mutex m_;
   std::condition_variable cv_;
   bool done_ = false;
@@ -80,6 +104,19 @@ private:
 };
 
 using slot_ptr = std::shared_ptr<reply_slot>;
+
+/// For an actor requester (tests, tools): the result arrives as `(result_atom, id, body_result)` in
+/// its mailbox; `id` is the requester's own, to match answers to requests.
+class actor_reply final : public page_reply {
+public:
+  actor_reply(caf::actor requester, std::uint64_t id) : requester_(std::move(requester)), id_(id) {}
+
+private:
+  void hand_over(body_result r) override; // below the message type declarations
+
+  caf::actor requester_;
+  std::uint64_t id_;
+};
 
 /// The outcome of one store load of a user.
 struct load_result {
@@ -90,24 +127,17 @@ struct load_result {
   std::int64_t finished_ns = 0;
 };
 
-/// Errors of the core travel in CAF as category "booking" with our error_code as the code.
-inline caf::error make_error(error_code e) { return caf::error(static_cast<std::uint8_t>(e), caf::atom("booking")); }
-
-inline error_code to_error_code(const caf::error& err) {
-  if (!err)
-    return error_code::none;
-  if (err.category() == caf::atom("booking"))
-    return static_cast<error_code>(err.code());
-  return error_code::unavailable;
-}
-
 } // namespace booking
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(booking::trace_context)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(booking::hop)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(booking::page_query)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(booking::body_result)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(booking::slot_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(booking::reply_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(booking::load_result)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(booking::location_list)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(booking::body_ptr)
+
+inline void booking::actor_reply::hand_over(body_result r) {
+  caf::anon_send(requester_, result_atom::value, id_, std::move(r));
+}

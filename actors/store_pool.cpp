@@ -1,6 +1,5 @@
 #include "actors/store_pool.hpp"
 
-#include <chrono>
 #include "telemetry/log.hpp"
 
 namespace booking {
@@ -35,7 +34,7 @@ std::size_t store_pool::run_pending(std::size_t max) {
       j = std::move(jobs_.front());
       jobs_.pop_front();
     }
-    j(manual_store_.get());
+    run(j, manual_store_.get());
     ++n;
   }
   return n;
@@ -59,6 +58,11 @@ void store_pool::shutdown() {
   threads_.clear();
 }
 
+void store_pool::run(job& j, store* db) {
+  inject_store_delay(opts_);
+  j(db); // jobs catch their own store errors and report them to their actor
+}
+
 void store_pool::work() {
   std::unique_ptr<store> db;
   for (;;) {
@@ -77,9 +81,7 @@ void store_pool::work() {
     } catch (const std::exception& e) {
       log_error("store connection failed").kv("error", e.what());
     }
-    if (opts_.delay_ms > 0)
-      std::this_thread::sleep_for(std::chrono::milliseconds(opts_.delay_ms));
-    j(db.get()); // jobs catch their own store errors and report them to their actor
+    run(j, db.get());
   }
 }
 

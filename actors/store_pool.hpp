@@ -35,6 +35,8 @@ public:
 
 private:
   void work();
+  /// Every job, threaded or manual, goes through here: the fault-injection delay, then the job.
+  void run(job& j, store* db);
 
   store_options opts_;
   mutable std::mutex m_;

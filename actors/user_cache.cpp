@@ -159,19 +159,13 @@ void user_cache_state::withdraw() {
 void user_cache_state::answer(waiter& w, const std::shared_ptr<const user_snapshot>& from) {
   auto body = body_for(w.q, from);
   end_span(w);
-  if (w.slot)
-    w.slot->deliver(body_result{body, error_code::none});
-  else
-    w.promise.deliver(body);
+  w.reply->deliver(body_result{body, error_code::none});
 }
 
 void user_cache_state::fail(waiter& w, error_code e) {
   w.span.fail(to_string(e));
   end_span(w);
-  if (w.slot)
-    w.slot->deliver(body_result{nullptr, e});
-  else
-    w.promise.deliver(make_error(e));
+  w.reply->deliver(body_result{nullptr, e});
 }
 
 void user_cache_state::start_load_span(waiter& trigger) {
@@ -220,13 +214,8 @@ user_cache_actor::behavior_type user_cache(user_cache_actor::stateful_pointer<us
   st.user = user;
   st.incarnation = incarnation;
   return {
-    [self](page_atom, page_query& q) -> caf::typed_response_promise<body_ptr> {
-      auto rp = self->make_response_promise<body_ptr>();
-      self->state.on_page(user_cache_state::waiter{std::move(q), rp, nullptr, {}, cache_result::hit, false});
-      return rp;
-    },
-    [self](page_atom, page_query& q, slot_ptr& slot) {
-      self->state.on_page(user_cache_state::waiter{std::move(q), {}, std::move(slot), {}, cache_result::hit, false});
+    [self](page_atom, page_query& q, reply_ptr& reply) {
+      self->state.on_page(user_cache_state::waiter{std::move(q), std::move(reply), {}, cache_result::hit, false});
     },
     [self](invalidate_atom) { self->state.on_invalidate(); },
     [self](loaded_atom, std::uint64_t gen, std::uint64_t epoch, const load_result& r) {

@@ -17,11 +17,10 @@ namespace booking {
 struct user_cache_state {
   static inline const char* name = "user_cache";
 
-  /// Where a parked request is answered: an actor's promise or an HTTP thread's slot.
+  /// A parked request and where it is answered.
   struct waiter {
     page_query q;
-    caf::typed_response_promise<body_ptr> promise;
-    slot_ptr slot;
+    reply_ptr reply;
     child_span span; // this hop, when the request is sampled
     cache_result result = cache_result::hit;
     bool started_load = false; // its span is the parent of the load that answers it

@@ -74,13 +74,9 @@ user_directory_actor::behavior_type user_directory(user_directory_actor::statefu
     }
   });
   return {
-    [self](page_atom, page_query& q) -> caf::delegated<body_ptr> {
+    [self](page_atom, page_query& q, reply_ptr& reply) {
       auto& hdl = self->state.forward(q);
-      return self->delegate(hdl, page_atom::value, std::move(q));
-    },
-    [self](page_atom, page_query& q, slot_ptr& slot) {
-      auto& hdl = self->state.forward(q);
-      self->send(hdl, page_atom::value, std::move(q), std::move(slot));
+      self->send(hdl, page_atom::value, std::move(q), std::move(reply));
     },
     [self](invalidate_atom, id_type user) {
       auto& st = self->state;

@@ -164,7 +164,7 @@ void run_write(route_context& ctx, call& c, const principal_info& who, const cha
   auto idem = idempotency_of(c.req, who.caller);
   if (idem.invalid)
     return send_error(c.res, error_code::invalid_request, c.language);
-  auto& tz = ctx.br.actors().tz();
+  auto& tz = ctx.actors.core().tz();
   auto l = c.language;
   admin_call call;
   call.actor = who.caller;
@@ -176,7 +176,7 @@ void run_write(route_context& ctx, call& c, const principal_info& who, const cha
     return {r.status, r.body.dump()};
   };
   auto out = traced_store_call(ctx, c, operation, [&] {
-    auto db = ctx.br.borrow_store();
+    auto db = ctx.stores.borrow();
     admin_store a{db->connection(), tz, ctx.promote};
     return op(a, call);
   });
@@ -187,8 +187,8 @@ void run_write(route_context& ctx, call& c, const principal_info& who, const cha
     if (!out.revoked_token_hashes.empty())
       ctx.auth.forget(out.revoked_token_hashes);
     for (auto user : out.affected_users)
-      ctx.br.actors().after_write(user);
-    if (out.locations_changed && ctx.br.refresh_locations().error != error_code::none)
+      ctx.actors.core().after_write(user);
+    if (out.locations_changed && ctx.actors.refresh_locations().error != error_code::none)
       log_warn("location refresh after an admin write timed out");
   }
   send_json(c.res, out.response.status, out.response.body);
@@ -199,9 +199,9 @@ void run_write(route_context& ctx, call& c, const principal_info& who, const cha
 /// A read: no transaction of ours, no audit row.
 void run_read(route_context& ctx, call& c, const char* operation,
               const std::function<admin_result(admin_store&)>& read) {
-  auto& tz = ctx.br.actors().tz();
+  auto& tz = ctx.actors.core().tz();
   auto out = traced_store_call(ctx, c, operation, [&] {
-    auto db = ctx.br.borrow_store();
+    auto db = ctx.stores.borrow();
     admin_store a{db->connection(), tz};
     return read(a);
   });

@@ -29,7 +29,7 @@ void get_page(route_context& ctx, call& c) {
   q.language = c.language;
   q.range = *range;
   q.trace = c.next_hop();
-  auto r = ctx.br.page(std::move(q));
+  auto r = ctx.actors.page(std::move(q));
   if (r.error != error_code::none)
     return send_error(c.res, r.error, c.language);
   send_json(c.res, 200, *r.body);
@@ -45,9 +45,9 @@ void get_sessions(route_context& ctx, call& c) {
   auto range = range_of(ctx, c);
   if (!range)
     return;
-  auto& tz = ctx.br.actors().tz();
+  auto& tz = ctx.actors.core().tz();
   auto found = traced_store_call(ctx, c, "sessions_at", [&] {
-    auto db = ctx.br.borrow_store();
+    auto db = ctx.stores.borrow();
     std::optional<std::vector<session_view>> out;
     if (db->find_location(*loc))
       out = db->sessions_at(*loc, tz.start_of(range->from), tz.start_of(range->to + date::days{1}));
@@ -61,7 +61,7 @@ void get_sessions(route_context& ctx, call& c) {
 void get_locations(route_context& ctx, call& c) {
   if (!principal(ctx, c))
     return;
-  auto r = ctx.br.locations(c.next_hop());
+  auto r = ctx.actors.locations(c.next_hop());
   if (r.error != error_code::none)
     return send_error(c.res, r.error, c.language);
   send_json(c.res, 200, *r.body);
@@ -119,7 +119,7 @@ void post_write(route_context& ctx, call& c, write_kind kind) {
       cmd.reason = it->get<std::string>();
     }
   }
-  auto& tz = ctx.br.actors().tz();
+  auto& tz = ctx.actors.core().tz();
   auto l = c.language;
   write_policy policy{std::chrono::hours{static_cast<int>(ctx.cfg.cancel_window_hours)},
                       std::chrono::hours{static_cast<int>(ctx.cfg.waitlist_cutoff_hours)}};
@@ -134,7 +134,7 @@ void post_write(route_context& ctx, call& c, write_kind kind) {
   static const char* const operations[] = {"book", "cancel", "leave", "waitlist_join", "waitlist_withdraw"};
   auto span = store_span(&ctx.tracing, operations[static_cast<int>(kind)], c.trace);
   auto out = span.run([&] {
-    return ctx.br.borrow_store()->write(*user, cmd, now, policy, idem.request ? &*idem.request : nullptr, respond);
+    return ctx.stores.borrow()->write(*user, cmd, now, policy, idem.request ? &*idem.request : nullptr, respond);
   });
   promotion_span(ctx, span, out.result);
   span.end();
@@ -146,9 +146,9 @@ void post_write(route_context& ctx, call& c, write_kind kind) {
   } else if (out.result.error == error_code::none) {
     // Before the 2xx leaves: read-your-writes for the writer, and every member the write changed (a
     // promoted or skipped member, those who moved up a waitlist) sees it on their next page (SPEC §5.9).
-    ctx.br.actors().after_write(*user);
+    ctx.actors.core().after_write(*user);
     for (auto other : out.result.affected_users)
-      ctx.br.actors().after_write(other);
+      ctx.actors.core().after_write(other);
     for (int i = 0; i < out.result.promotion.promoted; ++i)
       ctx.metrics.waitlist_promotion(promotion_result::promoted);
     for (int i = 0; i < out.result.promotion.skipped; ++i)
@@ -164,7 +164,7 @@ void send_refusal(route_context& ctx, call& c, id_type user, const idempotency_h
     return send_error(c.res, e, c.language);
   stored_response refusal{status_of(e), error_body(e, c.language)};
   auto out = traced_store_call(ctx, c, "remember_refusal", [&] {
-    return ctx.br.borrow_store()->remember_response(user, *idem.request, refusal, now);
+    return ctx.stores.borrow()->remember_response(user, *idem.request, refusal, now);
   });
   if (out.mismatch)
     return send_error(c.res, error_code::idempotency_mismatch, c.language);

@@ -1,4 +1,4 @@
-# http/: routes, guard, bridge, the executables' main.
+# http/: routes, guard, the actor client and store leases, the executables' main.
 # The connection loop alone (no actors): booking-server's listener, also used by the benchmark ceiling.
 add_library(booking_edge_io STATIC ${CMAKE_CURRENT_LIST_DIR}/connection.cpp)
 target_include_directories(booking_edge_io PUBLIC ${PROJECT_SOURCE_DIR})
@@ -9,7 +9,8 @@ add_library(booking_http STATIC
   ${CMAKE_CURRENT_LIST_DIR}/edge.cpp ${CMAKE_CURRENT_LIST_DIR}/route_table.cpp
   ${CMAKE_CURRENT_LIST_DIR}/middleware.cpp ${CMAKE_CURRENT_LIST_DIR}/principal.cpp ${CMAKE_CURRENT_LIST_DIR}/api_routes.cpp
   ${CMAKE_CURRENT_LIST_DIR}/admin_routes.cpp
-  ${CMAKE_CURRENT_LIST_DIR}/ops_routes.cpp ${CMAKE_CURRENT_LIST_DIR}/auth.cpp ${CMAKE_CURRENT_LIST_DIR}/bridge.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/ops_routes.cpp ${CMAKE_CURRENT_LIST_DIR}/auth.cpp ${CMAKE_CURRENT_LIST_DIR}/actor_client.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/store_leases.cpp
   ${CMAKE_CURRENT_LIST_DIR}/options.cpp ${CMAKE_CURRENT_LIST_DIR}/idempotency.cpp ${CMAKE_CURRENT_LIST_DIR}/rate_limit.cpp ${CMAKE_CURRENT_LIST_DIR}/maintenance.cpp
   ${CMAKE_CURRENT_LIST_DIR}/server_span.cpp)
 target_link_libraries(booking_http PUBLIC booking_actors booking_edge_io PkgConfig::HTTPLIB)

@@ -12,8 +12,8 @@ void healthz(route_context&, call& c) { send_json(c.res, 200, R"({"status":"ok"}
 void readyz(route_context& x, call& c) {
   bool ok = !x.shutting_down.load();
   if (ok) {
-    x.br.borrow_store()->locations();                     // the store answers (throws otherwise: 503)
-    ok = x.br.locations(hop{}).error == error_code::none; // the actors answer
+    x.stores.borrow()->locations();                           // the store answers (throws otherwise: 503)
+    ok = x.actors.locations(hop{}).error == error_code::none; // the actors answer
   }
   if (ok)
     return send_json(c.res, 200, R"({"status":"ready"})");

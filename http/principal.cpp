@@ -48,7 +48,7 @@ std::optional<principal_info> authenticate(route_context& ctx, call& c) {
       return std::nullopt;
     }
     // Acting for a user that does not exist is a 404 on every route, not an empty answer.
-    auto exists = traced_store_call(ctx, c, "find_user", [&] { return ctx.br.borrow_store()->find_user(*id); });
+    auto exists = traced_store_call(ctx, c, "find_user", [&] { return ctx.stores.borrow()->find_user(*id); });
     if (!exists) {
       send_error(c.res, error_code::not_found, c.language);
       return std::nullopt;
@@ -76,7 +76,7 @@ std::optional<date_range> range_of(route_context& ctx, call& c) {
     if (n == 1)
       (k[0] == 'f' ? from : to) = c.req.get_param_value(k);
   }
-  auto& tz = ctx.br.actors().tz();
+  auto& tz = ctx.actors.core().tz();
   auto r = resolve_range(from, to, tz.today(now_seconds()));
   if (!r.range)
     send_error(c.res, error_code::invalid_request, c.language);

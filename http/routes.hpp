@@ -1,6 +1,6 @@
-// What the routes of SPEC §4 share: configuration, the bridge to the actors and the store, auth,
+// What the routes of SPEC §4 share: configuration, the client of the actors, the store leases, auth,
 // metrics, tracing, the rate limiter and the route table. No SQL in http/: the store is reached
-// through the bridge (`borrow_store`) and the actors.
+// through a lease (`stores.borrow()`) and the actors.
 #pragma once
 
 #include <atomic>
@@ -10,10 +10,11 @@
 #include <httplib.h>
 
 #include "http/auth.hpp"
-#include "http/bridge.hpp"
+#include "http/actor_client.hpp"
 #include "http/rate_limit.hpp"
 #include "http/options.hpp"
 #include "http/route_table.hpp"
+#include "http/store_leases.hpp"
 #include "telemetry/metrics.hpp"
 #include "telemetry/tracer.hpp"
 #include "model/admin_store.hpp"
@@ -22,7 +23,8 @@ namespace booking {
 
 struct route_context {
   const server_config& cfg;
-  bridge& br;
+  actor_client& actors;
+  store_leases& stores;
   authenticator& auth;
   ::booking::metrics& metrics;
   std::atomic<std::int64_t> inflight{0};
@@ -34,8 +36,9 @@ struct route_context {
   /// Waitlist promotion run inside admin writes that free seats or raise capacity.
   promoter promote;
 
-  route_context(const server_config& c, bridge& b, authenticator& a, ::booking::metrics& m, tracer& t)
-    : cfg(c), br(b), auth(a), metrics(m), tracing(t),
+  route_context(const server_config& c, actor_client& ac, store_leases& sl, authenticator& a, ::booking::metrics& m,
+                tracer& t)
+    : cfg(c), actors(ac), stores(sl), auth(a), metrics(m), tracing(t),
       limiter(c.rate_limit_per_second, c.rate_limit_burst) {}
 };
 

@@ -9,17 +9,19 @@ namespace booking {
 http_server::http_server(const server_config& cfg, core& c, metrics& m, tracer& t)
   : cfg_(cfg), svr_(listener_settings{cfg.http_threads, static_cast<std::time_t>(cfg.keep_alive_seconds),
                                       static_cast<std::time_t>(cfg.io_timeout_seconds), cfg.max_body_bytes}) {
-  auto opts = cfg.core().store;
-  bridge_ = std::make_unique<bridge>(c, opts, std::chrono::milliseconds{cfg.reply_timeout_ms});
-  auto* br = bridge_.get();
+  // A request waits at most the reply timeout: for an actor's answer, or for a free store connection.
+  std::chrono::milliseconds reply_timeout{cfg.reply_timeout_ms};
+  actors_ = std::make_unique<actor_client>(c, reply_timeout);
+  stores_ = std::make_unique<store_leases>(cfg.core().store, reply_timeout);
+  auto* stores = stores_.get();
   auto* tr = &t;
   auth_ = std::make_unique<authenticator>(
-    [br, tr](const std::string& hash) {
+    [stores, tr](const std::string& hash) {
       // A store span of the request being authenticated (the thread's trace scope).
-      return store_span(tr, "find_token").run([&] { return br->borrow_store()->find_token(hash); });
+      return store_span(tr, "find_token").run([&] { return stores->borrow()->find_token(hash); });
     },
     std::chrono::seconds{60}, std::chrono::seconds{5});
-  ctx_ = std::make_unique<route_context>(cfg, *bridge_, *auth_, m, t);
+  ctx_ = std::make_unique<route_context>(cfg, *actors_, *stores_, *auth_, m, t);
 
   // Admin writes that free seats or raise capacity promote from the waitlist in their transaction,
   // with the same cut-off as member writes. The users returned get their caches fenced before the

@@ -9,10 +9,11 @@
 #include <httplib.h>
 
 #include "http/auth.hpp"
-#include "http/bridge.hpp"
+#include "http/actor_client.hpp"
 #include "http/listener.hpp"
 #include "http/options.hpp"
 #include "http/routes.hpp"
+#include "http/store_leases.hpp"
 
 namespace booking {
 
@@ -31,7 +32,8 @@ public:
 
 private:
   const server_config& cfg_;
-  std::unique_ptr<bridge> bridge_;
+  std::unique_ptr<actor_client> actors_;
+  std::unique_ptr<store_leases> stores_;
   std::unique_ptr<authenticator> auth_;
   std::unique_ptr<route_context> ctx_;
   listener svr_;

@@ -1,6 +1,7 @@
 #include "model/store.hpp"
 
 #include <algorithm>
+#include <thread>
 
 #include "model/ledger.hpp"
 #include "model/migrations.hpp"
@@ -134,6 +135,11 @@ struct store::statements {
     take_leave, set_cancelled, set_leave, holds_waiting, waiting_count, insert_entry, set_withdrawn, find_idem,
     insert_idem, purge_idem;
 };
+
+void inject_store_delay(const store_options& opts) {
+  if (opts.delay_ms > 0)
+    std::this_thread::sleep_for(std::chrono::milliseconds(opts.delay_ms));
+}
 
 store::store(const store_options& opts)
   : conn_(std::make_unique<sql::connection>(opts.path, opts.busy_timeout_ms, opts.mmap_bytes)) {

@@ -26,6 +26,10 @@ struct store_options {
   int delay_ms = 0;
 };
 
+/// Sleeps `opts.delay_ms`, if any: the one place the fault-injection delay lives, called once per
+/// store call by `store_pool` (a job) and by the HTTP threads' leases.
+void inject_store_delay(const store_options& opts);
+
 enum class write_kind { book, cancel, leave, join_waitlist, withdraw };
 
 struct write_command {

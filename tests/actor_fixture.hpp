@@ -1,6 +1,9 @@
 // Fixtures for actor tests: a deterministic CAF scheduler with a manual store pool, or a real one.
 #pragma once
 
+#include <algorithm>
+#include <chrono>
+#include <map>
 #include <memory>
 
 #include <caf/all.hpp>
@@ -85,7 +88,7 @@ struct deterministic {
 
   slot_ptr ask(id_type user) {
     auto slot = std::make_shared<reply_slot>();
-    caf::anon_send(c->directory_for(user), page_atom::value, query_for(*c, user), slot);
+    caf::anon_send(c->directory_for(user), page_atom::value, query_for(*c, user), reply_ptr{slot});
     return slot;
   }
 };
@@ -96,5 +99,36 @@ inline body_result take(const slot_ptr& s) {
 }
 
 inline bool answered(const slot_ptr& s) { return s->wait_for(std::chrono::milliseconds{0}).has_value(); }
+
+/// An actor requester (as a test or a tool is): its replies are `actor_reply`s, answered as messages to
+/// its mailbox, received with a bounded wait.
+struct actor_requester {
+  caf::scoped_actor self;
+  std::uint64_t last_id = 0;
+
+  explicit actor_requester(caf::actor_system& sys) : self(sys) {}
+
+  /// A reply answered to this actor, with the next id.
+  reply_ptr reply() { return std::make_shared<actor_reply>(caf::actor{self}, ++last_id); }
+
+  /// The answers that arrived, by their reply's id: at most `n`, waiting at most `timeout` in all.
+  std::map<std::uint64_t, body_result> receive(std::size_t n, std::chrono::milliseconds timeout) {
+    std::map<std::uint64_t, body_result> got;
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    bool timed_out = false;
+    while (got.size() < n && !timed_out) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      self->receive([&](result_atom, std::uint64_t id, body_result& r) { got.emplace(id, std::move(r)); },
+                    caf::after(std::max(left, std::chrono::milliseconds{0})) >> [&] { timed_out = true; });
+    }
+    return got;
+  }
+
+  /// The answer to one reply, or `internal` when none came in time.
+  body_result receive_one(std::chrono::milliseconds timeout) {
+    auto got = receive(1, timeout);
+    return got.empty() ? body_result{nullptr, error_code::internal} : got.begin()->second;
+  }
+};
 
 } // namespace booking::test

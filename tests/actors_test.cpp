@@ -37,6 +37,55 @@ TEST_CASE("1000 concurrent requests for one cold user cause one store load (dete
   CHECK(t.m.page_hit->Value() == 1);
 }
 
+TEST_CASE("one reply type: HTTP slots and actor requesters park on one load; the first delivery wins") {
+  SUBCASE("both kinds of requester coalesce (deterministic)") {
+    actor_db data{1};
+    deterministic t{data.path};
+    actor_requester self{t.sys};
+    auto user = data.users[0];
+    std::vector<slot_ptr> slots;
+    for (int i = 0; i < 10; ++i) {
+      slots.push_back(t.ask(user));
+      caf::anon_send(t.c->directory_for(user), page_atom::value, query_for(*t.c, user), self.reply());
+    }
+    t.sched.run();
+    CHECK(t.c->pool().queued() == 1);
+    CHECK(self.receive(1, 0ms).empty()); // parked, not answered
+    t.settle();
+    auto answers = self.receive(10, 0ms);
+    CHECK(answers.size() == 10);
+    for (auto& kv : answers)
+      CHECK(upcoming_of(kv.second) == 1);
+    for (auto& s : slots)
+      CHECK(upcoming_of(take(s)) == 1);
+    CHECK(t.m.loads_user_page->Value() == 1);
+    CHECK(t.m.page_coalesced->Value() == 19);
+    caf::anon_send(t.c->directory_for(777777), page_atom::value, query_for(*t.c, 777777), self.reply());
+    t.settle();
+    CHECK(self.receive_one(0ms).error == error_code::not_found);
+  }
+  SUBCASE("a slot keeps the first result") {
+    auto slot = std::make_shared<reply_slot>();
+    CHECK(!slot->wait_for(0ms));
+    slot->deliver(body_result{nullptr, error_code::not_found});
+    slot->deliver(body_result{nullptr, error_code::unavailable});
+    auto r = slot->wait_for(0ms);
+    REQUIRE(r);
+    CHECK(r->error == error_code::not_found);
+  }
+  SUBCASE("an actor requester gets one message") {
+    caf::actor_system_config cfg;
+    caf::actor_system sys{cfg};
+    actor_requester self{sys};
+    auto reply = self.reply();
+    reply->deliver(body_result{nullptr, error_code::not_found});
+    reply->deliver(body_result{nullptr, error_code::unavailable});
+    auto got = self.receive(2, 200ms);
+    REQUIRE(got.size() == 1);
+    CHECK(got.begin()->second.error == error_code::not_found);
+  }
+}
+
 TEST_CASE("a failing load answers every waiter with an error, then recovers") {
   actor_db data{1};
   deterministic t{data.path};
@@ -331,7 +380,7 @@ TEST_CASE("real threads: 1000 concurrent requests for one cold user, one load") 
       std::vector<slot_ptr> mine;
       for (int i = 0; i < 1000 / 16 + (k < 1000 % 16 ? 1 : 0); ++i) {
         mine.push_back(std::make_shared<reply_slot>());
-        caf::anon_send(t.c->directory_for(user), page_atom::value, query_for(*t.c, user), mine.back());
+        caf::anon_send(t.c->directory_for(user), page_atom::value, query_for(*t.c, user), reply_ptr{mine.back()});
       }
       for (auto& s : mine) {
         auto r = s->wait_for(5s);
@@ -353,7 +402,7 @@ TEST_CASE("real threads: 100 users x 10 concurrent requests, 100 loads") {
   for (int round = 0; round < 10; ++round)
     for (auto u : data.users) {
       slots.push_back(std::make_shared<reply_slot>());
-      caf::anon_send(t.c->directory_for(u), page_atom::value, query_for(*t.c, u), slots.back());
+      caf::anon_send(t.c->directory_for(u), page_atom::value, query_for(*t.c, u), reply_ptr{slots.back()});
     }
   int good = 0;
   for (auto& s : slots) {
@@ -365,24 +414,40 @@ TEST_CASE("real threads: 100 users x 10 concurrent requests, 100 loads") {
   MESSAGE("store loads for 100 users x 10 requests: " << t.m.loads_user_page->Value());
 }
 
-TEST_CASE("real threads: the response-promise path answers actor requesters") {
+TEST_CASE("real threads: actor requesters are answered through the same reply, as messages") {
   actor_db data{2};
   threaded t{data.path};
-  caf::scoped_actor self{t.sys};
-  body_ptr got;
-  self->request(t.c->directory_for(data.users[0]), 5s, page_atom::value, query_for(*t.c, data.users[0]))
-    .receive([&](const body_ptr& b) { got = b; }, [&](const caf::error&) {});
-  REQUIRE(got);
-  CHECK(nlohmann::json::parse(*got)["user"]["id"] == data.users[0]);
-  caf::error err;
-  self->request(t.c->directory_for(4242), 5s, page_atom::value, query_for(*t.c, 4242))
-    .receive([&](const body_ptr&) {}, [&](const caf::error& e) { err = e; });
-  CHECK(to_error_code(err) == error_code::not_found);
-  location_list ls;
-  self->request(t.c->locations(), 5s, locations_atom::value)
-    .receive([&](const location_list& l) { ls = l; }, [&](const caf::error&) {});
-  REQUIRE(ls);
-  CHECK(ls->size() == 1);
+  actor_requester self{t.sys};
+  caf::anon_send(t.c->directory_for(data.users[0]), page_atom::value, query_for(*t.c, data.users[0]), self.reply());
+  auto page = self.receive_one(5000ms);
+  REQUIRE(page.body);
+  CHECK(nlohmann::json::parse(*page.body)["user"]["id"] == data.users[0]);
+  caf::anon_send(t.c->directory_for(4242), page_atom::value, query_for(*t.c, 4242), self.reply());
+  CHECK(self.receive_one(5000ms).error == error_code::not_found);
+  caf::anon_send(t.c->locations(), locations_atom::value, self.reply(), hop{});
+  auto ls = self.receive_one(5000ms);
+  REQUIRE(ls.body);
+  CHECK(nlohmann::json::parse(*ls.body)["locations"].size() == 1);
+  caf::anon_send(t.c->locations(), refresh_atom::value, self.reply());
+  CHECK(self.receive_one(5000ms).error == error_code::none);
+  // HTTP threads and actors waiting for one cold user share its one load.
+  auto user = data.users[1];
+  auto loads_before = t.m.loads_user_page->Value();
+  std::vector<slot_ptr> slots;
+  for (int i = 0; i < 50; ++i) {
+    slots.push_back(std::make_shared<reply_slot>());
+    caf::anon_send(t.c->directory_for(user), page_atom::value, query_for(*t.c, user), reply_ptr{slots.back()});
+    caf::anon_send(t.c->directory_for(user), page_atom::value, query_for(*t.c, user), self.reply());
+  }
+  auto answers = self.receive(50, 5000ms);
+  CHECK(answers.size() == 50);
+  for (auto& kv : answers)
+    CHECK(upcoming_of(kv.second) == 1);
+  for (auto& s : slots) {
+    auto r = s->wait_for(5s);
+    CHECK((r && upcoming_of(*r) == 1));
+  }
+  CHECK(t.m.loads_user_page->Value() - loads_before == 1);
 }
 
 TEST_CASE("real threads: concurrent writes and reads never show a pre-write page") {
@@ -396,14 +461,14 @@ TEST_CASE("real threads: concurrent writes and reads never show a pre-write page
       store writer{store_options{data.path, 5000}};
       for (int i = 0; i < 4; ++i) {
         auto warm = std::make_shared<reply_slot>();
-        caf::anon_send(t.c->directory_for(user), page_atom::value, query_for(*t.c, user), warm);
+        caf::anon_send(t.c->directory_for(user), page_atom::value, query_for(*t.c, user), reply_ptr{warm});
         warm->wait_for(5s);
         auto r = writer.book(user, data.spare_sessions[static_cast<size_t>(i)], now_seconds());
         if (r.error != error_code::none)
           continue;
         t.c->after_write(user);
         auto s = std::make_shared<reply_slot>();
-        caf::anon_send(t.c->directory_for(user), page_atom::value, query_for(*t.c, user), s);
+        caf::anon_send(t.c->directory_for(user), page_atom::value, query_for(*t.c, user), reply_ptr{s});
         auto got = s->wait_for(5s);
         ++checked;
         if (!got || upcoming_of(*got) != 2 + i)

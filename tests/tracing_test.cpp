@@ -359,7 +359,7 @@ TEST_CASE("coalesced requests: one load span, a child of the miss; the coalesced
     auto q = query_for(*t.c, user);
     q.trace = roots.back()->next;
     slots.push_back(std::make_shared<reply_slot>());
-    caf::anon_send(t.c->directory_for(user), page_atom::value, q, slots.back());
+    caf::anon_send(t.c->directory_for(user), page_atom::value, q, reply_ptr{slots.back()});
   }
   t.settle();
   for (auto& s : slots)
@@ -425,7 +425,7 @@ TEST_CASE("a load started by an unsampled request is recorded as its own root wh
     auto q = query_for(*t.c, user);
     q.trace = roots.back()->next;
     slots.push_back(std::make_shared<reply_slot>());
-    caf::anon_send(t.c->directory_for(user), page_atom::value, q, slots.back());
+    caf::anon_send(t.c->directory_for(user), page_atom::value, q, reply_ptr{slots.back()});
   }
   t.settle();
   for (auto& s : slots)

@@ -1,0 +1,42 @@
+#include "http/actor_client.hpp"
+
+#include <caf/send.hpp>
+
+namespace booking {
+
+actor_client::actor_client(::booking::core& c, std::chrono::milliseconds reply_timeout)
+  : core_(c), timeout_(reply_timeout) {}
+
+body_result actor_client::wait(const slot_ptr& slot) {
+  auto r = slot->wait_for(timeout_);
+  return r ? std::move(*r) : body_result{nullptr, error_code::unavailable};
+}
+
+body_result actor_client::page(page_query q) {
+  q.epoch = core_.epochs().current(q.user_id);
+  // The warm path: a body the user's actor published, fresh for this request, is answered here on
+  // the HTTP thread — no message, no wake-up (actors/published_pages.hpp says why it is safe).
+  auto& pub = core_.published();
+  if (auto body = pub.find(q.user_id, q.epoch, q.language, q.range, pub.current_locations(),
+                           std::chrono::steady_clock::now(), now_seconds())) {
+    core_.metrics().cache(cache_name::user_page, cache_result::hit);
+    return body_result{std::move(body), error_code::none};
+  }
+  auto slot = std::make_shared<reply_slot>();
+  caf::anon_send(core_.directory_for(q.user_id), page_atom::value, std::move(q), reply_ptr{slot});
+  return wait(slot);
+}
+
+body_result actor_client::locations(const hop& trace) {
+  auto slot = std::make_shared<reply_slot>();
+  caf::anon_send(core_.locations(), locations_atom::value, reply_ptr{slot}, trace);
+  return wait(slot);
+}
+
+body_result actor_client::refresh_locations() {
+  auto slot = std::make_shared<reply_slot>();
+  caf::anon_send(core_.locations(), refresh_atom::value, reply_ptr{slot});
+  return wait(slot);
+}
+
+} // namespace booking

@@ -1,0 +1,48 @@
+// The store calls HTTP threads make themselves (writes, token and session lookups: these threads
+// are not CAF scheduler threads, so blocking there stalls no actor). They borrow one of a few pooled
+// SQLite connections: a connection per HTTP thread would cost memory per thread ever used.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "model/store.hpp"
+
+namespace booking {
+
+class store_leases {
+public:
+  store_leases(store_options opts, std::chrono::milliseconds wait_timeout, std::size_t connections = 16);
+
+  /// A pooled store connection, returned when the lease ends.
+  class lease {
+  public:
+    lease(store_leases& pool, std::unique_ptr<store> s);
+    lease(lease&& other) noexcept = default;
+    ~lease();
+    store* operator->() { return s_.get(); }
+    store& operator*() { return *s_; }
+
+  private:
+    store_leases* pool_;
+    std::unique_ptr<store> s_;
+  };
+
+  /// Borrows a connection (opening one if fewer than the pool size exist); waits at most the
+  /// timeout for one to come back, then throws sql::error (busy: answered with 503).
+  lease borrow();
+
+private:
+  store_options opts_;
+  std::chrono::milliseconds timeout_;
+  std::mutex m_;
+  std::condition_variable cv_;
+  std::vector<std::unique_ptr<store>> idle_;
+  std::size_t opened_ = 0;
+  std::size_t max_connections_;
+};
+
+} // namespace booking
