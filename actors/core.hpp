@@ -18,7 +18,7 @@ namespace booking {
 
 struct core_options {
   store_options store;
-  std::size_t store_threads = defaults::store_threads; // 0: manual pool (deterministic tests)
+  std::size_t store_threads = defaults::store_threads(); // 0: manual pool (deterministic tests)
   std::chrono::seconds cache_ttl = defaults::cache_ttl;
   std::chrono::seconds cache_idle = defaults::cache_idle;
   std::size_t cache_max_users = defaults::cache_max_users;

@@ -2,7 +2,9 @@
 #pragma once
 
 #include <chrono>
+#include <algorithm>
 #include <cstddef>
+#include <thread>
 
 namespace booking::defaults {
 
@@ -24,8 +26,10 @@ constexpr std::size_t invalidation_workers = 5;
 constexpr std::size_t invalidation_queue = 1000;
 /// Directory shards: user ids are spread over them so no single actor sees every request.
 constexpr std::size_t directory_shards = 4;
-/// Threads (each with its own SQLite connection) that run store loads.
-constexpr std::size_t store_threads = 8;
+/// Threads (each with its own SQLite connection) that run store loads: one per core, at least 2.
+/// More threads than cores only add context switches to a cold load (docs/BENCHMARKS.md: 8 threads
+/// on 2 cores gave 3-6 % fewer cold pages per second and a higher p99 than 2).
+inline std::size_t store_threads() { return std::max<std::size_t>(2, std::thread::hardware_concurrency()); }
 /// The longest an HTTP thread waits for an actor's answer before replying 503.
 constexpr std::chrono::milliseconds reply_timeout{5000};
 /// The longest shutdown waits for the invalidation queue to drain.

@@ -25,7 +25,7 @@ struct server_config : caf::actor_system_config {
   std::size_t waitlist_cutoff_hours = 14;
   std::size_t invalidation_workers = defaults::invalidation_workers;
   std::size_t invalidation_queue = defaults::invalidation_queue;
-  std::size_t store_threads = defaults::store_threads;
+  std::size_t store_threads = defaults::store_threads();
   std::string timezone = "Asia/Taipei";
   double trace_sample_rate = 0.05;
   std::string trace_file;

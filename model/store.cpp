@@ -179,9 +179,13 @@ std::optional<user_snapshot> store::load_user(id_type id) {
   auto& st = st_->user_bookings;
   sql::scoped_reset r{st};
   st.bind(1, id);
+  // Rows are read into a per-thread scratch vector, then moved into one exact-size allocation:
+  // cached for a long time, so no growth slack, and no reallocation copies while reading.
+  thread_local std::vector<booking> rows;
+  rows.clear();
   while (st.step())
-    snap.bookings.push_back(read_booking(st));
-  snap.bookings.shrink_to_fit(); // cached for a long time: no growth slack
+    rows.push_back(read_booking(st));
+  snap.bookings.assign(std::make_move_iterator(rows.begin()), std::make_move_iterator(rows.end()));
   auto& wt = st_->user_waiting;
   sql::scoped_reset rw{wt};
   wt.bind(1, id);
