@@ -38,7 +38,7 @@ struct server_config : caf::actor_system_config {
   double rate_limit_per_second = 50;
   double rate_limit_burst = 100;
   std::size_t store_busy_timeout_ms = 5000;
-  std::size_t store_mmap_mib = 2047;
+  std::size_t store_mmap_mib = 0;
   /// Fault injection for tests: added to every store call.
   std::size_t store_delay_ms = 0;
 

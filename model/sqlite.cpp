@@ -1,6 +1,8 @@
 #include "model/sqlite.hpp"
 
 #include <chrono>
+#include <filesystem>
+#include <map>
 #include <thread>
 
 #include <sqlite3.h>
@@ -22,7 +24,30 @@ namespace {
 
 } // namespace
 
-connection::connection(const std::string& path, int busy_timeout_ms, long long mmap_bytes) {
+namespace {
+
+/// One writer queue per database file in this process (by canonical path).
+std::shared_ptr<std::timed_mutex> writer_queue(const std::string& path) {
+  static std::mutex m;
+  static std::map<std::string, std::weak_ptr<std::timed_mutex>> queues;
+  std::error_code ec;
+  auto key = std::filesystem::weakly_canonical(path, ec).string();
+  if (ec)
+    key = path;
+  std::lock_guard<std::mutex> g{m};
+  auto& slot = queues[key];
+  auto q = slot.lock();
+  if (!q) {
+    q = std::make_shared<std::timed_mutex>();
+    slot = q;
+  }
+  return q;
+}
+
+} // namespace
+
+connection::connection(const std::string& path, int busy_timeout_ms, long long mmap_bytes)
+  : writer_(writer_queue(path)), busy_timeout_(busy_timeout_ms) {
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
   int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
   if (rc != SQLITE_OK) {
@@ -40,10 +65,11 @@ connection::connection(const std::string& path, int busy_timeout_ms, long long m
   // cache small (512 KiB) so memory does not grow with the number of connections times SQLite's
   // default 2 MB cache; the OS page cache holds the hot file pages once for all of them.
   exec("PRAGMA cache_size=-512");
-  // Reads through a memory map of the file instead of a pread() copy into the connection's cache:
-  // the OS page cache serves every connection, and a cold page load costs no system calls. Mapped
-  // pages count as file-backed RSS (per mapping), not anonymous memory. Address space, not memory;
-  // SQLite caps it at its compiled maximum (2 GiB in Debian's build) and reads the rest with pread().
+  // Optional (`--store-mmap-mib`): reads through a memory map of the file instead of a pread() copy
+  // into the connection's cache. Faster for a read-only store; under writes each growth of the file
+  // remaps every connection's map (munmap + TLB shootdown), which cost more than it saved here
+  // (docs/BENCHMARKS.md). Mapped pages count as file-backed RSS, once per mapping. SQLite caps the
+  // size at its compiled maximum (2 GiB in Debian's build).
   if (mmap_bytes > 0)
     exec(("PRAGMA mmap_size=" + std::to_string(mmap_bytes)).c_str());
 }
@@ -120,6 +146,12 @@ std::string statement::text(int col) const {
 bool statement::is_null(int col) const { return sqlite3_column_type(st_, col) == SQLITE_NULL; }
 
 transaction::transaction(connection& c, bool immediate) : c_(c) {
+  if (immediate) {
+    writing_ = std::unique_lock<std::timed_mutex>{c.writer(), std::defer_lock};
+    if (!writing_.try_lock_for(c.busy_timeout()))
+      throw error("database is locked: another write of this process held it for the whole busy timeout",
+                  SQLITE_BUSY);
+  }
   // The busy timeout already waits inside BEGIN IMMEDIATE; a few bounded retries absorb the rare
   // case where SQLite gives up early (e.g. a checkpoint in progress).
   for (int attempt = 0;; ++attempt) {

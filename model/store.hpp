@@ -19,8 +19,9 @@ namespace booking {
 struct store_options {
   std::string path;
   int busy_timeout_ms = 5000;
-  /// Bytes of the database file each connection reads through a memory map (0: pread()).
-  long long mmap_bytes = 2047LL << 20;
+  /// Bytes of the database file each connection reads through a memory map (0: pread(), the
+  /// default: with writes, every growth of the file remaps each connection's map, see BENCHMARKS).
+  long long mmap_bytes = 0;
   /// Fault injection: milliseconds added before every store call made through `store_pool` or the
   /// HTTP threads (tests of slow stores and of shutdown with work in flight).
   int delay_ms = 0;
