@@ -8,7 +8,7 @@
 namespace booking {
 
 core::core(caf::actor_system& sys, const core_options& opts, ::booking::metrics& m)
-  : sys_(sys), metrics_(m), tz_(opts.timezone), epochs_(std::make_unique<write_epochs>()),
+  : metrics_(m), tz_(opts.timezone), epochs_(std::make_unique<write_epochs>()),
     pool_(std::make_unique<store_pool>(opts.store, opts.store_threads)) {
   // `--cache-max-users` is a hard cap: never more shards than users allowed, and each shard's cap is
   // the floor of its share, so the shards together never hold more than the cap.
