@@ -8,7 +8,7 @@
 namespace booking {
 
 core::core(caf::actor_system& sys, const core_options& opts, ::booking::metrics& m)
-  : sys_(sys), metrics_(m), tz_(opts.timezone), epochs_(std::make_unique<write_epochs>()),
+  : metrics_(m), tz_(opts.timezone), epochs_(std::make_unique<write_epochs>()),
     pool_(std::make_unique<store_pool>(opts.store, opts.store_threads)) {
   // `--cache-max-users` is a hard cap: never more shards than users allowed, and each shard's cap is
   // the floor of its share, so the shards together never hold more than the cap.
@@ -53,21 +53,9 @@ bool core::shutdown(std::chrono::milliseconds drain_timeout) {
   stopped_ = true;
   bool drained = invalidations_->drain(drain_timeout);
   invalidations_->stop();
-  // Stop the directories and the location cache and wait (bounded) until they are gone: their
-  // last steps use the services owned here (metrics, published pages), which must outlive them.
-  caf::scoped_actor self{sys_};
-  std::size_t left = 0;
-  for (auto& d : directories_) {
-    self->monitor(d);
+  for (auto& d : directories_)
     caf::anon_send_exit(d, caf::exit_reason::user_shutdown);
-    ++left;
-  }
-  self->monitor(locations_);
   caf::anon_send_exit(locations_, caf::exit_reason::user_shutdown);
-  ++left;
-  for (bool waiting = true; left > 0 && waiting;)
-    self->receive([&](const caf::down_msg&) { --left; },
-                  caf::after(std::chrono::seconds{5}) >> [&] { waiting = false; });
   pool_->shutdown();
   return drained;
 }

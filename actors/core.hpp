@@ -54,7 +54,6 @@ public:
   bool shutdown(std::chrono::milliseconds drain_timeout = defaults::drain_timeout);
 
 private:
-  caf::actor_system& sys_;
   ::booking::metrics& metrics_;
   zone tz_;
   std::unique_ptr<write_epochs> epochs_;

@@ -8,20 +8,6 @@
 
 namespace booking {
 
-user_directory_state::~user_directory_state() {
-  // The directory is stopping (its state goes first when an actor exits, so this runs here rather
-  // than in an attached functor, which would read a destroyed state): its users stop with it, and
-  // their gauge and published slots go too. `core::shutdown` waits for this before the services
-  // `ctx` points to are destroyed.
-  if (!ctx)
-    return;
-  ctx->metrics->user_actors_gone(static_cast<double>(users.size()));
-  for (auto& kv : users) {
-    ctx->published->release(kv.first);
-    caf::anon_send_exit(kv.second.hdl, caf::exit_reason::user_shutdown);
-  }
-}
-
 user_cache_actor& user_directory_state::find_or_spawn(id_type user, bool& spawned) {
   auto now = std::chrono::steady_clock::now();
   auto i = users.find(user);
@@ -79,6 +65,14 @@ user_directory_actor::behavior_type user_directory(user_directory_actor::statefu
   self->state.self = self;
   self->state.ctx = std::move(ctx);
   self->delayed_send(self, defaults::idle_sweep_interval, sweep_atom::value);
+  self->attach_functor([self] {
+    // Stopping the directory stops its users; their gauge goes with them.
+    self->state.ctx->metrics->user_actors_gone(static_cast<double>(self->state.users.size()));
+    for (auto& kv : self->state.users) {
+      self->state.ctx->published->release(kv.first);
+      caf::anon_send_exit(kv.second.hdl, caf::exit_reason::user_shutdown);
+    }
+  });
   return {
     [self](page_atom, page_query& q, reply_ptr& reply) {
       auto& hdl = self->state.forward(q);

@@ -28,11 +28,6 @@ struct user_directory_state {
   std::list<id_type> lru; // front: most recently used
   location_list locations;
 
-  user_directory_state() = default;
-  user_directory_state(const user_directory_state&) = delete;
-  user_directory_state& operator=(const user_directory_state&) = delete;
-  ~user_directory_state();
-
   /// The user's actor, spawned if needed; marks it most recently used.
   user_cache_actor& find_or_spawn(id_type user, bool& spawned);
   void sweep_idle();
