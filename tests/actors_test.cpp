@@ -364,7 +364,11 @@ struct threaded {
     o.store.path = path;
     c = std::make_unique<core>(sys, o, m);
   }
-  ~threaded() { c->shutdown(); }
+  // The actors finish exiting (their last steps use what `core` owns) before `core` goes.
+  ~threaded() {
+    c->shutdown();
+    sys.await_all_actors_done();
+  }
 };
 
 } // namespace
