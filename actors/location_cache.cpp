@@ -1,7 +1,6 @@
 #include "actors/location_cache.hpp"
 
 #include <caf/all.hpp>
-#include <nlohmann/json.hpp>
 
 #include "model/json.hpp"
 #include "telemetry/log.hpp"
