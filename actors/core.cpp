@@ -4,6 +4,7 @@
 
 #include "actors/location_cache.hpp"
 #include "actors/user_directory.hpp"
+#include "telemetry/log.hpp"
 
 namespace booking {
 
@@ -14,7 +15,13 @@ core::core(caf::actor_system& sys, const core_options& opts, ::booking::metrics&
   // the floor of its share, so the shards together never hold more than the cap.
   auto max_users = std::max<std::size_t>(1, opts.cache_max_users);
   auto shards = std::min(max_users, std::max<std::size_t>(1, opts.directory_shards));
-  ctx_ = std::make_shared<cache_context>();
+  // The context's deleter tells the destructor when the last actor that shares it has exited.
+  auto released = std::make_shared<std::promise<void>>();
+  ctx_released_ = released->get_future();
+  ctx_ = std::shared_ptr<cache_context>(new cache_context, [released](cache_context* p) {
+    delete p;
+    released->set_value();
+  });
   ctx_->pool = pool_.get();
   ctx_->tz = &tz_;
   ctx_->metrics = &metrics_;
@@ -36,7 +43,14 @@ core::core(caf::actor_system& sys, const core_options& opts, ::booking::metrics&
     [this](id_type user) { return directory_for(user); }, metrics_);
 }
 
-core::~core() { shutdown(); }
+core::~core() {
+  shutdown();
+  // Directories, users and the location cache exit asynchronously and use what core owns (the pool,
+  // the epochs, the published pages) until their state is gone: wait, bounded, for the last of them.
+  ctx_.reset();
+  if (ctx_released_.wait_for(defaults::actors_stop_timeout) != std::future_status::ready)
+    log_warn("actors still running at core shutdown").kv("waited_ms", defaults::actors_stop_timeout.count());
+}
 
 const user_directory_actor& core::directory_for(id_type user) const {
   return directories_[static_cast<std::uint64_t>(user) % directories_.size()];

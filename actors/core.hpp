@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <future>
 #include <memory>
 #include <string>
 #include <vector>
@@ -60,6 +61,7 @@ private:
   std::unique_ptr<store_pool> pool_;
   std::unique_ptr<published_pages> published_;
   std::shared_ptr<cache_context> ctx_;
+  std::future<void> ctx_released_; // ready once no actor holds the context any more
   std::vector<user_directory_actor> directories_;
   location_cache_actor locations_;
   std::unique_ptr<invalidation_pool> invalidations_;

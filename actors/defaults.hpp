@@ -34,6 +34,8 @@ inline std::size_t store_threads() { return std::max<std::size_t>(2, std::thread
 constexpr std::chrono::milliseconds reply_timeout{5000};
 /// The longest shutdown waits for the invalidation queue to drain.
 constexpr std::chrono::milliseconds drain_timeout{5000};
+/// How long core's destructor waits for its actors to finish exiting before what they share goes.
+constexpr std::chrono::milliseconds actors_stop_timeout{5000};
 /// Rendered bodies a user actor keeps per snapshot (distinct language / range pairs).
 constexpr std::size_t rendered_per_user = 4;
 

@@ -50,6 +50,16 @@ user_cache_actor& user_directory_state::forward(page_query& q) {
   return hdl;
 }
 
+user_directory_state::~user_directory_state() {
+  if (!ctx)
+    return;
+  ctx->metrics->user_actors_gone(static_cast<double>(users.size()));
+  for (auto& kv : users) {
+    ctx->published->release(kv.first);
+    caf::anon_send_exit(kv.second.hdl, caf::exit_reason::user_shutdown);
+  }
+}
+
 void user_directory_state::sweep_idle() {
   auto cutoff = std::chrono::steady_clock::now() - ctx->idle;
   while (!lru.empty()) {
@@ -65,14 +75,6 @@ user_directory_actor::behavior_type user_directory(user_directory_actor::statefu
   self->state.self = self;
   self->state.ctx = std::move(ctx);
   self->delayed_send(self, defaults::idle_sweep_interval, sweep_atom::value);
-  self->attach_functor([self] {
-    // Stopping the directory stops its users; their gauge goes with them.
-    self->state.ctx->metrics->user_actors_gone(static_cast<double>(self->state.users.size()));
-    for (auto& kv : self->state.users) {
-      self->state.ctx->published->release(kv.first);
-      caf::anon_send_exit(kv.second.hdl, caf::exit_reason::user_shutdown);
-    }
-  });
   return {
     [self](page_atom, page_query& q, reply_ptr& reply) {
       auto& hdl = self->state.forward(q);

@@ -28,6 +28,12 @@ struct user_directory_state {
   std::list<id_type> lru; // front: most recently used
   location_list locations;
 
+  /// The directory's last step: its users stop with it, and the gauge and the published pages go
+  /// with them. CAF destroys the state before it unregisters the actor and runs its attachables,
+  /// so this runs while what `ctx` points to is still alive (core waits for every state that
+  /// holds it).
+  ~user_directory_state();
+
   /// The user's actor, spawned if needed; marks it most recently used.
   user_cache_actor& find_or_spawn(id_type user, bool& spawned);
   void sweep_idle();
