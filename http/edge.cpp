@@ -62,7 +62,7 @@ bool refuse_if_needed(route_context& ctx, const Request& req, Response& res) {
   if (verdict.status != 0)
     res.status = verdict.status;
   mark_answered();
-  count_unrouted(ctx, "refused", req, res.status);
+  count_unrouted(ctx, "refused", req, res);
   return true;
 }
 
@@ -77,13 +77,13 @@ handled route_request(route_context& ctx, const Request& req, Response& res) {
     res.set_header("Allow", ctx.table.all_methods());
     if (body)
       close_after(res);
-    count_unrouted(ctx, "unmatched", req, 204);
+    count_unrouted(ctx, "unmatched", req, res);
     return handled::Handled;
   }
   auto m = ctx.table.match(req.method, req.path);
   if (!m.path_known) {
     send_error(res, error_code::not_found, lang_of_path(req.path), body);
-    count_unrouted(ctx, "unmatched", req, res.status);
+    count_unrouted(ctx, "unmatched", req, res);
     return handled::Handled;
   }
   if (req.method == "OPTIONS") {
@@ -91,13 +91,13 @@ handled route_request(route_context& ctx, const Request& req, Response& res) {
     res.set_header("Allow", m.allow);
     if (body)
       close_after(res);
-    count_unrouted(ctx, "unmatched", req, 204);
+    count_unrouted(ctx, "unmatched", req, res);
     return handled::Handled;
   }
   if (!m.r) {
     send_error(res, error_code::method_not_allowed, m.language, body);
     res.set_header("Allow", m.allow);
-    count_unrouted(ctx, "unmatched", req, res.status);
+    count_unrouted(ctx, "unmatched", req, res);
     return handled::Handled;
   }
   if (req.method == "GET" || req.method == "HEAD") {
@@ -106,7 +106,7 @@ handled route_request(route_context& ctx, const Request& req, Response& res) {
   }
   if (req.get_header_value_count("Content-Length") == 0) {
     send_error(res, error_code::length_required, m.language, true);
-    count_unrouted(ctx, "refused", req, res.status);
+    count_unrouted(ctx, "refused", req, res);
     return handled::Handled;
   }
   // POST and PATCH: the library reads the body (its size was checked by the guard) and then calls
@@ -171,7 +171,7 @@ void install_edge(httplib::Server& svr, route_context& ctx) {
     if (status == 414 || status == 431 || status == 408)
       res.status = status;
     mark_answered();
-    count_unrouted(*x, "refused", req, res.status);
+    count_unrouted(*x, "refused", req, res);
     return handled::Handled;
   }});
 

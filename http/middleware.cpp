@@ -66,14 +66,17 @@ std::vector<metrics::http_route> metric_labels(const route_table& table) {
   return out;
 }
 
-void count_unrouted(route_context& ctx, const char* route, const httplib::Request& req, int status) {
+void count_unrouted(route_context& ctx, const char* route, const httplib::Request& req, httplib::Response& res) {
   auto* st = current_request();
   double secs = 0;
   if (st && st->started.time_since_epoch().count() != 0)
     secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - st->started).count();
-  // Not traced, but its log lines still carry a trace id: the caller's, or a new one.
-  trace_scope in_request{ctx.tracing.start(remote_parent(req))};
-  finish(ctx, route, req, status, secs);
+  // Not traced, but its log lines still carry a trace id (the caller's, or a new one), and so does
+  // the response, as every response does (SPEC §7).
+  auto trace = ctx.tracing.start(remote_parent(req));
+  trace_scope in_request{trace};
+  res.set_header("traceparent", format_traceparent(trace));
+  finish(ctx, route, req, res.status, secs);
 }
 
 void serve(route_context& ctx, const route& r, const route_match& m, const httplib::Request& req,

@@ -30,8 +30,9 @@ void serve(route_context& ctx, const route& r, const route_match& m, const httpl
            httplib::Response& res);
 
 /// Counts (and with `--access-log` logs) a request the router answered itself: route label
-/// `unmatched` (no such path), `refused` (refused before routing) or the route's own label.
-void count_unrouted(route_context& ctx, const char* route, const httplib::Request& req, int status);
+/// `unmatched` (no such path), `refused` (refused before routing) or the route's own label; writes
+/// the response's `traceparent` (the caller's trace, or a new one).
+void count_unrouted(route_context& ctx, const char* route, const httplib::Request& req, httplib::Response& res);
 
 /// The label values of `booking_http_*` for every route of the table, and for `unmatched` and
 /// `refused`: their zero-valued series exist from start-up.

@@ -1,6 +1,8 @@
 #include "http/options.hpp"
 
+#include <fstream>
 #include <sstream>
+#include <optional>
 #include <vector>
 
 #include <caf/config_option_adder.hpp>
@@ -45,11 +47,91 @@ server_config::server_config() {
     .add(store_delay_ms, "store-delay-ms", "fault injection: delay added to every store call");
 }
 
+namespace {
+
+std::string trimmed(const std::string& s) {
+  auto b = s.find_first_not_of(" \t\r");
+  if (b == std::string::npos)
+    return {};
+  return s.substr(b, s.find_last_not_of(" \t\r") - b + 1);
+}
+
+/// The keys of a config file as `--key=value` flags. Accepted forms, so that whatever a user writes
+/// in CAF's style works: keys at the top, under `[booking]` or `[global]`, or in a `booking { ... }` /
+/// `global { ... }` group; any other section or group `S` gives `--S.key` (CAF's own options, such as
+/// `[scheduler] policy=...`). Values may be quoted ('...' or "..."); `#` and `;` start comments.
+std::optional<std::vector<std::string>> config_file_flags(const std::string& path, std::string& why) {
+  std::ifstream in{path};
+  if (!in) {
+    why = "cannot read config file " + path;
+    return std::nullopt;
+  }
+  std::vector<std::string> out;
+  std::string line, section;
+  int n = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    auto t = trimmed(line);
+    if (t.empty() || t[0] == '#' || t[0] == ';')
+      continue;
+    if (t.front() == '[' && t.back() == ']') {
+      section = trimmed(t.substr(1, t.size() - 2));
+      continue;
+    }
+    if (t == "}") {
+      section.clear();
+      continue;
+    }
+    if (t.back() == '{' && t.find('=') == std::string::npos) {
+      section = trimmed(t.substr(0, t.size() - 1));
+      continue;
+    }
+    auto eq = t.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      why = path + ":" + std::to_string(n) + ": expected key=value";
+      return std::nullopt;
+    }
+    auto key = trimmed(t.substr(0, eq));
+    auto value = trimmed(t.substr(eq + 1));
+    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') && value.back() == value.front())
+      value = value.substr(1, value.size() - 2);
+    else if (auto c = value.find_first_of("#;"); c != std::string::npos)
+      value = trimmed(value.substr(0, c)); // a comment after an unquoted value
+    bool ours = section.empty() || section == "booking" || section == "global";
+    out.push_back("--" + (ours ? key : section + "." + key) + "=" + value);
+  }
+  return out;
+}
+
+} // namespace
+
 caf::error server_config::parse_args(int argc, char** argv) {
   static const char* const booleans[] = {"access-log"};
-  std::vector<std::string> args;
-  for (int i = 0; i < argc; ++i) {
+  // The config file's keys come first, so that a flag on the command line wins.
+  std::vector<std::string> given, from_file;
+  for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
+    std::string path;
+    if (a.rfind("--config-file=", 0) == 0)
+      path = a.substr(14);
+    else if (a == "--config-file" && i + 1 < argc)
+      path = argv[++i];
+    else {
+      given.push_back(std::move(a));
+      continue;
+    }
+    std::string why;
+    auto flags = config_file_flags(path, why);
+    if (!flags)
+      return caf::make_error(caf::pec::illegal_argument, why);
+    from_file.insert(from_file.end(), flags->begin(), flags->end());
+  }
+  std::vector<std::string> args{argc > 0 ? argv[0] : "booking-server"};
+  args.insert(args.end(), from_file.begin(), from_file.end());
+  args.insert(args.end(), given.begin(), given.end());
+  std::vector<std::string> kept;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    auto& a = args[i];
     bool keep = true;
     for (const char* b : booleans) {
       auto prefix = std::string("--") + b + "=";
@@ -62,10 +144,10 @@ caf::error server_config::parse_args(int argc, char** argv) {
       }
     }
     if (keep)
-      args.push_back(std::move(a));
+      kept.push_back(std::move(a));
   }
   std::vector<char*> ptrs;
-  for (auto& a : args)
+  for (auto& a : kept)
     ptrs.push_back(a.data());
   return parse(static_cast<int>(ptrs.size()), ptrs.data());
 }

@@ -1,6 +1,8 @@
 // Command line and config file of booking-server (SPEC §6), in CAF's `--key=value` style.
-// The group is `?booking`: flags work without a prefix (`--db=...`), and a config file
-// (`--config-file=PATH`, INI in CAF 0.17) holds the same keys under `[booking]`.
+// The group is `?booking`: flags work without a prefix (`--db=...`). A config file
+// (`--config-file=PATH`) holds the same keys; `parse_args` reads it itself and turns its lines into
+// flags placed before the command line's (so a flag wins), which accepts the forms users write:
+// top-level keys, `[booking]`, `[global]`, `booking { }`, quoted or bare values.
 #pragma once
 
 #include <cstdint>

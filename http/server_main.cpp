@@ -35,6 +35,10 @@ int main(int argc, char** argv) {
     log_error("invalid command line").kv("error", "--db=PATH is required (see --help)");
     return 2;
   }
+  if (!(cfg.trace_sample_rate >= 0.0 && cfg.trace_sample_rate <= 1.0)) {
+    log_error("invalid command line").kv("error", "--trace-sample-rate must be between 0 and 1");
+    return 2;
+  }
   if (cfg.waitlist_cutoff_hours > 24 * 366 || cfg.cancel_window_hours > 24 * 366) {
     std::cerr << "booking-server: --waitlist-cutoff-hours and --cancel-window-hours must be at most 8784\n";
     return 2;

@@ -58,16 +58,16 @@ std::string body_of(F&& write) {
 } // namespace
 
 void write_booking(json_writer& w, const booking& b, const zone& z, lang l, instant now, bool with_reason) {
-  auto st = state_of(b.status, b.sess.starts_at, now);
+  auto st = state_of(b.status, b.sess->starts_at, now);
   w.begin_object()
-    .key("cancelled_by").value_or_null(b.cancelled_by)
+    .key("cancelled_by").value_or_null(to_string(b.cancelled_by))
     .key("created_at").time(z, b.created_at)
     .key("credit_refunded").value(b.credit_refunded)
     .key("id").value(b.id);
   if (with_reason)
     w.key("leave_reason").value_or_null(b.leave_reason);
   w.key("session");
-  write_session_ref(w, b.sess, z);
+  write_session_ref(w, *b.sess, z);
   w.key("state").value(to_string(st))
     .key("state_label").value(state_label(st, l))
     .key("status").value(to_string(b.status))
@@ -78,11 +78,11 @@ void write_booking(json_writer& w, const booking& b, const zone& z, lang l, inst
 
 void write_entry(json_writer& w, const waitlist_entry& e, const zone& z, lang l, instant now, std::chrono::seconds cutoff) {
   bool waiting = e.status == waitlist_status::waiting;
-  auto st = waiting ? waitlist_state_of(e.sess, now, cutoff) : waitlist_state{};
+  auto st = waiting ? waitlist_state_of(*e.sess, now, cutoff) : waitlist_state{};
   w.begin_object().key("id").value(e.id).key("joined_at").time(z, e.joined_at).key("position");
   waiting ? w.value(e.position) : w.null();
   w.key("session");
-  write_session_ref(w, e.sess, z);
+  write_session_ref(w, *e.sess, z);
   w.key("state");
   waiting ? w.value(to_string(st)) : w.null();
   w.key("state_label");

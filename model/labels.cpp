@@ -28,6 +28,23 @@ const char* to_string(booking_state s) {
   return "upcoming";
 }
 
+const char* to_string(canceller c) {
+  switch (c) {
+    case canceller::none: return "";
+    case canceller::member: return "member";
+    case canceller::admin: return "admin";
+    case canceller::studio: return "studio";
+  }
+  return "";
+}
+
+canceller parse_canceller(const std::string& s) {
+  if (s == "member") return canceller::member;
+  if (s == "admin") return canceller::admin;
+  if (s == "studio") return canceller::studio;
+  return canceller::none;
+}
+
 const char* to_string(session_status s) {
   return s == session_status::cancelled ? "cancelled" : "scheduled";
 }

@@ -13,10 +13,10 @@ rendered_page render_page(const user_snapshot& snap, const date_range& r, const 
   rendered_page out;
   out.valid_until = instant::max();
   for (const auto& b : snap.bookings) // stats count every booking: the first future start ends validity
-    if (b.status == booking_status::booked && b.sess.starts_at > now && b.sess.starts_at < out.valid_until)
-      out.valid_until = b.sess.starts_at;
+    if (b.status == booking_status::booked && b.sess->starts_at > now && b.sess->starts_at < out.valid_until)
+      out.valid_until = b.sess->starts_at;
   for (const auto& e : snap.waiting) {
-    auto expires = std::min(e.sess.starts_at - waitlist_cutoff, e.sess.starts_at);
+    auto expires = std::min(e.sess->starts_at - waitlist_cutoff, e.sess->starts_at);
     if (expires > now && expires < out.valid_until)
       out.valid_until = expires;
   }

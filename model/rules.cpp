@@ -13,6 +13,8 @@ error_code check_book(const book_facts& f, instant now) {
     return error_code::session_full;
   if (f.credits < 1)
     return error_code::insufficient_credits;
+  if (!f.active)
+    return error_code::forbidden; // as for a waitlist join: a deactivated member books nothing
   return error_code::none;
 }
 
@@ -130,7 +132,7 @@ stats compute_stats(const user_snapshot& snap, instant now) {
   st.credits_remaining = snap.u.credits;
   st.leave_quota_remaining = snap.u.leave_quota;
   for (const auto& b : snap.bookings) {
-    switch (state_of(b.status, b.sess.starts_at, now)) {
+    switch (state_of(b.status, b.sess->starts_at, now)) {
       case booking_state::upcoming: ++st.upcoming; break;
       case booking_state::completed: ++st.completed; break;
       case booking_state::cancelled: ++st.cancelled; break;

@@ -15,6 +15,7 @@ struct book_facts {
   bool already_booked = false; // the user holds a `booked` row for it
   int booked_count = 0;        // `booked` rows of the session
   int credits = 0;
+  bool active = true;          // false: a deactivated member, reachable only through an admin's `?user_id=`
 };
 
 struct booking_facts {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <thread>
+#include <unordered_map>
 
 #include "model/ledger.hpp"
 #include "model/migrations.hpp"
@@ -40,7 +41,39 @@ void read_session_at(const sql::statement& st, int col, session& s) {
   s.waitlist_capacity = st.int32(col + 7);
 }
 
-booking read_booking(const sql::statement& st) {
+/// One copy of each session per connection, shared by every booking and entry read through it (and
+/// so by the cached snapshots of every member who holds the session). A session that changed is
+/// read anew; copies nobody else holds are dropped when the table has doubled since the last sweep.
+class session_interner {
+public:
+  session_ref intern(session&& s) {
+    auto& slot = map_[s.id];
+    if (!slot || *slot != s)
+      slot = std::make_shared<const session>(std::move(s));
+    session_ref out{slot};
+    if (map_.size() >= sweep_at_)
+      sweep();
+    return out;
+  }
+
+private:
+  void sweep() {
+    for (auto i = map_.begin(); i != map_.end();)
+      i = i->second.use_count() == 1 ? map_.erase(i) : std::next(i);
+    sweep_at_ = std::max<std::size_t>(4096, 2 * map_.size());
+  }
+  std::unordered_map<id_type, std::shared_ptr<const session>> map_;
+  std::size_t sweep_at_ = 4096;
+};
+
+session_ref read_session_ref(const sql::statement& st, int col, id_type id, session_interner& sessions) {
+  session s;
+  s.id = id;
+  read_session_at(st, col, s);
+  return sessions.intern(std::move(s));
+}
+
+booking read_booking(const sql::statement& st, session_interner& sessions) {
   booking b;
   b.id = st.int64(0);
   b.user_id = st.int64(1);
@@ -50,14 +83,13 @@ booking read_booking(const sql::statement& st) {
   b.credit_refunded = st.int64(5) != 0;
   b.created_at = at(st.int64(6));
   b.updated_at = at(st.int64(7));
-  b.cancelled_by = st.is_null(8) ? std::string{} : st.text(8);
+  b.cancelled_by = st.is_null(8) ? canceller::none : parse_canceller(st.text(8));
   b.via_waitlist = st.int64(9) != 0;
-  b.sess.id = b.session_id;
-  read_session_at(st, 10, b.sess);
+  b.sess = read_session_ref(st, 10, b.session_id, sessions);
   return b;
 }
 
-waitlist_entry read_entry(const sql::statement& st) {
+waitlist_entry read_entry(const sql::statement& st, session_interner& sessions) {
   waitlist_entry e;
   e.id = st.int64(0);
   e.session_id = st.int64(1);
@@ -69,8 +101,7 @@ waitlist_entry read_entry(const sql::statement& st) {
     e.booking_id = st.int64(6);
   e.skip_reason = st.is_null(7) ? std::string{} : st.text(7);
   e.position = st.int32(8);
-  e.sess.id = e.session_id;
-  read_session_at(st, 9, e.sess);
+  e.sess = read_session_ref(st, 9, e.session_id, sessions);
   return e;
 }
 
@@ -134,6 +165,7 @@ struct store::statements {
     find_location, sessions_at, find_session, holds_booked, booked_count, insert_booking, take_credit, give_credit,
     take_leave, set_cancelled, set_leave, holds_waiting, waiting_count, insert_entry, set_withdrawn, find_idem,
     insert_idem, purge_idem;
+  session_interner sessions;
 };
 
 void inject_store_delay(const store_options& opts) {
@@ -184,13 +216,13 @@ std::optional<user_snapshot> store::load_user(id_type id) {
   thread_local std::vector<booking> rows;
   rows.clear();
   while (st.step())
-    rows.push_back(read_booking(st));
+    rows.push_back(read_booking(st, st_->sessions));
   snap.bookings.assign(std::make_move_iterator(rows.begin()), std::make_move_iterator(rows.end()));
   auto& wt = st_->user_waiting;
   sql::scoped_reset rw{wt};
   wt.bind(1, id);
   while (wt.step())
-    snap.waiting.push_back(read_entry(wt));
+    snap.waiting.push_back(read_entry(wt, st_->sessions));
   snap.waiting.shrink_to_fit();
   tx.commit();
   return snap;
@@ -236,7 +268,7 @@ std::optional<waitlist_entry> store::find_entry(id_type id) {
   st.bind(1, id);
   if (!st.step())
     return std::nullopt;
-  return read_entry(st);
+  return read_entry(st, st_->sessions);
 }
 
 std::optional<session> store::session_by_id(id_type id) {
@@ -257,7 +289,7 @@ std::optional<booking> store::booking_by_id(id_type id) {
   st.bind(1, id);
   if (!st.step())
     return std::nullopt;
-  return read_booking(st);
+  return read_booking(st, st_->sessions);
 }
 
 write_result store::apply(id_type user_id, const write_command& cmd, instant now, const write_policy& policy) {
@@ -282,6 +314,7 @@ write_result store::apply(id_type user_id, const write_command& cmd, instant now
       f.booked_count = bc.step() ? bc.int32(0) : 0;
     }
     f.credits = u ? u->credits : 0;
+    f.active = !u || u->active;
     if (!u)
       f.sess.reset();
     res.error = check_book(f, now);
@@ -292,7 +325,7 @@ write_result store::apply(id_type user_id, const write_command& cmd, instant now
     st_->take_credit.bind(1, user_id).run();
     if (conn_->changes() != 1)
       throw sql::error("credit invariant violated", 1);
-    record_credit_change(*conn_, user_id, -1, "booking", id, user_id, now);
+    record_credit_change(*conn_, user_id, -1, "booking", id, cmd.actor ? cmd.actor : user_id, now);
     res.b = booking_by_id(id);
     return res;
   }
@@ -301,7 +334,7 @@ write_result store::apply(id_type user_id, const write_command& cmd, instant now
   if (b && b->user_id == user_id && u) {
     f.exists_and_owned = true;
     f.status = b->status;
-    f.starts_at = b->sess.starts_at;
+    f.starts_at = b->sess->starts_at;
     f.leave_quota = u->leave_quota;
   }
   if (cmd.kind == write_kind::cancel) {
@@ -313,7 +346,7 @@ write_result store::apply(id_type user_id, const write_command& cmd, instant now
       .bind(4, std::string_view{cmd.by_admin ? "admin" : "member"}).run();
     if (d.refund) {
       st_->give_credit.bind(1, user_id).run();
-      record_credit_change(*conn_, user_id, 1, "refund", cmd.target, user_id, now);
+      record_credit_change(*conn_, user_id, 1, "refund", cmd.target, cmd.actor ? cmd.actor : user_id, now);
     }
   } else {
     res.error = check_leave(f, now);
@@ -329,7 +362,7 @@ write_result store::apply(id_type user_id, const write_command& cmd, instant now
     st_->take_leave.bind(1, user_id).run();
     if (conn_->changes() != 1)
       throw sql::error("leave quota invariant violated", 1);
-    record_credit_change(*conn_, user_id, 1, "refund", cmd.target, user_id, now);
+    record_credit_change(*conn_, user_id, 1, "refund", cmd.target, cmd.actor ? cmd.actor : user_id, now);
   }
   promote_after(res, user_id, b->session_id, now, policy); // the freed seat, in the same transaction
   res.b = booking_by_id(cmd.target);

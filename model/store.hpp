@@ -38,6 +38,7 @@ struct write_command {
   id_type target = 0; // session id for book and join_waitlist, entry id for withdraw, booking id otherwise
   std::string reason; // leave only
   bool by_admin = false; // an admin acting for the user (`?user_id=`): a cancel records `cancelled_by = admin`
+  id_type actor = 0;     // who made the change, for the ledger's `actor_user_id` (the admin); 0: the user
 };
 
 /// The service's settings that rules depend on.

@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -17,13 +18,15 @@ using instant = date::sys_seconds;
 /// A calendar date in the service time zone (a day count, no zone attached).
 using local_date = date::sys_days;
 
-enum class booking_status { booked, cancelled, leave };
+enum class booking_status : std::uint8_t { booked, cancelled, leave };
 enum class session_status { scheduled, cancelled };
 enum class waitlist_status { waiting, promoted, withdrawn, skipped, cancelled };
 /// What the page shows for a `waiting` entry: `expired` once the session's waitlist cut-off has passed.
 enum class waitlist_state { waiting, expired };
 /// What the page shows: `booked` splits into upcoming/completed by the session start.
 enum class booking_state { upcoming, completed, cancelled, leave };
+/// Who cancelled a booking (`bookings.cancelled_by`); `none` unless cancelled.
+enum class canceller : std::uint8_t { none, member, admin, studio };
 enum class role { member, admin };
 enum class lang { en, zh_tw };
 
@@ -60,6 +63,9 @@ const char* to_string(booking_status s);
 std::optional<booking_status> parse_status(const std::string& s);
 const char* to_string(booking_state s);
 const char* to_string(session_status s);
+/// "" for `none`.
+const char* to_string(canceller c);
+canceller parse_canceller(const std::string& s);
 std::optional<session_status> parse_session_status(const std::string& s);
 const char* to_string(waitlist_status s);
 std::optional<waitlist_status> parse_waitlist_status(const std::string& s);
@@ -93,24 +99,59 @@ struct session {
   int waitlist_capacity = 10; // 0: no waitlist
 };
 
+inline bool operator==(const session& a, const session& b) {
+  return a.id == b.id && a.location_id == b.location_id && a.title == b.title && a.coach == b.coach
+         && a.starts_at == b.starts_at && a.ends_at == b.ends_at && a.capacity == b.capacity
+         && a.status == b.status && a.waitlist_capacity == b.waitlist_capacity;
+}
+inline bool operator!=(const session& a, const session& b) { return !(a == b); }
+
+/// A session as a booking or a waitlist entry refers to it: immutable once read, and shared between
+/// the snapshots of every member who holds it (the store keeps one copy per session and connection),
+/// so a cached member costs a pointer per booking, not a copy of the session's strings.
+class session_ref {
+public:
+  session_ref() : p_(blank()) {}
+  session_ref(session s) : p_(std::make_shared<const session>(std::move(s))) {} // NOLINT: a value is a ref
+  explicit session_ref(std::shared_ptr<const session> p) : p_(p ? std::move(p) : blank()) {}
+
+  const session& operator*() const { return *p_; }
+  const session* operator->() const { return p_.get(); }
+  const std::shared_ptr<const session>& shared() const { return p_; }
+  /// A private copy to change (builders and tests); other holders keep what they had.
+  session& edit() {
+    auto own = std::make_shared<session>(*p_);
+    p_ = own;
+    return *own;
+  }
+
+private:
+  static const std::shared_ptr<const session>& blank() {
+    static const std::shared_ptr<const session> none = std::make_shared<const session>();
+    return none;
+  }
+  std::shared_ptr<const session> p_;
+};
+
 struct session_view {
   session s;
   int seats_left = 0;      // 0 for a cancelled session
   int waitlist_length = 0; // `waiting` entries
 };
 
+/// Kept per booking in every cached snapshot: small fields packed together, the session shared.
 struct booking {
   id_type id = 0;
   id_type user_id = 0;
   id_type session_id = 0;
   booking_status status = booking_status::booked;
-  std::string leave_reason;
+  canceller cancelled_by = canceller::none; // set once cancelled
   bool credit_refunded = false;
-  std::string cancelled_by; // `member` | `admin` | `studio`; empty unless cancelled
   bool via_waitlist = false;
+  std::string leave_reason;
   instant created_at{};
   instant updated_at{};
-  session sess; // the session it refers to, as of the load
+  session_ref sess; // the session it refers to, as of the load
 };
 
 /// A row of `waitlist_entries` with its session; `position` is computed when read (0 unless `waiting`).
@@ -124,7 +165,7 @@ struct waitlist_entry {
   std::optional<id_type> booking_id;
   std::string skip_reason;
   int position = 0;
-  session sess;
+  session_ref sess;
 };
 
 struct stats {

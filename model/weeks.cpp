@@ -13,9 +13,9 @@ std::vector<week> group_weeks(const date_range& r, const std::vector<booking>& b
   auto lo = z.start_of(r.from);
   auto hi = z.start_of(r.to + date::days{1});
   for (const auto& b : bookings) {
-    if (b.sess.starts_at < lo || b.sess.starts_at >= hi)
+    if (b.sess->starts_at < lo || b.sess->starts_at >= hi)
       continue;
-    auto d = z.date_of(b.sess.starts_at);
+    auto d = z.date_of(b.sess->starts_at);
     auto idx = static_cast<size_t>((monday_of(d) - first).count() / 7);
     weeks[idx].bookings.push_back(&b);
   }

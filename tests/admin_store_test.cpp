@@ -178,7 +178,7 @@ TEST_CASE("edit session: capacity never below booked, raising it runs promotion,
   std::sort(affected.begin(), affected.end());
   CHECK(affected == std::vector<id_type>{u1, u2, w});
   auto snap = t.db.load_user(u1);
-  CHECK(snap->bookings[0].sess.starts_at == now + 72h);
+  CHECK(snap->bookings[0].sess->starts_at == now + 72h);
   auto ev = t.a.audit(1).body["events"][0];
   CHECK(ev["action"] == "session.update");
   CHECK(ev["detail"]["changed"]["title"]["to"] == "Power HIIT");

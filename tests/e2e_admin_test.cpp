@@ -602,6 +602,33 @@ TEST_CASE("deactivation frees seats and promotes, refunds, withdraws waiting ent
   CHECK(e.q("SELECT count(*) FROM bookings WHERE user_id = " + std::to_string(leaver)) == 1);
   CHECK(e.post("members/" + std::to_string(leaver) + "/deactivate", json::object())->status == 200);
   CHECK(e.post("members/" + std::to_string(leaver) + "/tokens", json::object())->status == 400);
+  // An admin acting for the deactivated member books and waitlists nothing (403), and no credit moves.
+  auto as_leaver = "?user_id=" + std::to_string(leaver);
+  auto booked = e.cli.Post(("/en/v2/training/bookings" + as_leaver).c_str(), e.admin(),
+                           json{{"session_id", other}}.dump(), "application/json");
+  CHECK(booked->status == 403);
+  CHECK(error_code_of(booked) == "forbidden");
+  CHECK(e.q("SELECT count(*) FROM bookings WHERE user_id = " + std::to_string(leaver)) == 1);
+  // An admin acting for an active member is the ledger row's actor.
+  auto [helped, ht] = e.member("helped@x.org", 4);
+  auto as_helped = "?user_id=" + std::to_string(helped);
+  auto hb = e.cli.Post(("/en/v2/training/bookings" + as_helped).c_str(), e.admin(), json{{"session_id", other}}.dump(),
+                       "application/json");
+  REQUIRE(hb->status == 201);
+  CHECK(e.q("SELECT actor_user_id FROM credit_ledger WHERE reason = 'booking' AND user_id = " + std::to_string(helped))
+        == e.db.admin);
+  auto hc = e.cli.Post(("/en/v2/training/bookings/" + std::to_string(body_of(hb)["id"].get<id_type>()) + "/cancel"
+                        + as_helped).c_str(),
+                       e.admin(), "{}", "application/json");
+  REQUIRE(hc->status == 200);
+  CHECK(e.q("SELECT actor_user_id FROM credit_ledger WHERE reason = 'refund' AND user_id = " + std::to_string(helped))
+        == e.db.admin);
+  // A member's own booking is their own.
+  auto own = e.cli.Post("/en/v2/training/bookings", bearer(ht), json{{"session_id", other}}.dump(), "application/json");
+  REQUIRE(own->status == 201);
+  CHECK(e.q("SELECT actor_user_id FROM credit_ledger WHERE reason = 'booking' AND user_id = " + std::to_string(helped)
+            + " ORDER BY id DESC LIMIT 1")
+        == helped);
   CHECK(error_code_of(e.post("members/999999/deactivate", json::object())) == "not_found");
   e.check_invariants();
 }

@@ -302,3 +302,44 @@ TEST_CASE("the same keys come from a config file (--config-file, INI [booking] s
   for (int i = 0; i < 3; ++i)
     CHECK(c2.Get(page_path, bearer(db.tokens.at(2)))->status == 200);
 }
+
+TEST_CASE("a config file may hold its keys at the top, under [global], in a group, quoted or not") {
+  seeded_db db{5};
+  temp_dir dir;
+  const char* forms[] = {
+    "# top level, quoted\ndb=\"%DB%\"\nrate-limit-burst=1\nrate-limit-per-second=1.0\n",
+    "[global]\ndb = %DB%   ; a comment\nrate-limit-burst = 1\nrate-limit-per-second = 1.0\n",
+    "booking {\n  db = '%DB%'\n  rate-limit-burst = 1\n  rate-limit-per-second = 1.0\n}\n",
+  };
+  int k = 0;
+  for (std::string text : forms) {
+    CAPTURE(text);
+    text.replace(text.find("%DB%"), 4, db.path);
+    auto ini = dir.file("f" + std::to_string(k++) + ".ini");
+    std::ofstream{ini} << text;
+    // No --db on the command line: the file's is used.
+    server_process srv{"", {"--config-file=" + ini}};
+    auto cli = srv.client();
+    CHECK(cli.Get(page_path, bearer(db.tokens.at(1)))->status == 200);
+    CHECK(cli.Get(page_path, bearer(db.tokens.at(1)))->status == 429);
+  }
+  // A file that cannot be read is a clear start-up error.
+  auto err = dir.file("err.log");
+  auto cmd = std::string("timeout 20 ") + BOOKING_SERVER_PATH + " --port=0 --config-file=" + dir.file("missing.ini")
+             + " >/dev/null 2>" + err;
+  CHECK(std::system(cmd.c_str()) != 0);
+  std::ifstream in{err};
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  INFO("stderr: " << text);
+  CHECK(text.find("cannot read config file") != std::string::npos);
+  // A sampling rate outside [0, 1] is refused at start-up, from a file as from a flag.
+  auto bad = dir.file("bad.ini");
+  std::ofstream{bad} << "db=" << db.path << "\ntrace-sample-rate=2\n";
+  for (auto flag : {"--config-file=" + bad, "--db=" + db.path + " --trace-sample-rate=-0.5"}) {
+    auto c = std::string("timeout 20 ") + BOOKING_SERVER_PATH + " --port=0 " + flag + " >/dev/null 2>" + err;
+    CHECK(std::system(c.c_str()) != 0);
+    std::ifstream e2{err};
+    std::string t2((std::istreambuf_iterator<char>(e2)), std::istreambuf_iterator<char>());
+    CHECK(t2.find("--trace-sample-rate must be between 0 and 1") != std::string::npos);
+  }
+}

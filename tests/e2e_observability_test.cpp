@@ -68,6 +68,39 @@ bool is_nanos(const json& v) {
 
 } // namespace
 
+TEST_CASE("every response carries a traceparent: unmatched paths, 405, OPTIONS and refusals too") {
+  seeded_db db{3};
+  server_process srv{db.path};
+  const std::string parent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+  const std::string tp = "traceparent: " + parent + "\r\n";
+  const std::string host = "Host: 127.0.0.1\r\n";
+  const char* requests[] = {
+    "GET /fr/v2/training/booking HTTP/1.1\r\n",                 // 404, unknown language
+    "GET /en/v2/nope HTTP/1.1\r\n",                             // 404, unknown path
+    "DELETE /en/v2/training/booking HTTP/1.1\r\n",              // 405
+    "OPTIONS /en/v2/training/booking HTTP/1.1\r\n",             // 204
+    "POST /en/v2/training/bookings HTTP/1.1\r\n",               // 411, no Content-Length
+    "GET /healthz HTTP/1.1\r\nRange: bytes=0-5\r\n",           // 400, Range refused
+    "GET /en/v2/training/booking HTTP/1.1\r\n",                 // 401, no token
+  };
+  for (std::string line : requests) {
+    CAPTURE(line);
+    auto raw = raw_exchange(srv.port(), line + host + tp + "Connection: close\r\n\r\n");
+    auto head = raw.substr(0, raw.find("\r\n\r\n"));
+    auto at = head.find("\r\ntraceparent: ");
+    REQUIRE(at != std::string::npos);
+    auto back = parse_traceparent(head.substr(at + 15, 55));
+    REQUIRE(back);
+    CHECK(to_hex(back->trace) == "0af7651916cd43dd8448eb211c80319c"); // the caller's trace
+    // Without one, a new trace id.
+    auto fresh = raw_exchange(srv.port(), line + host + "Connection: close\r\n\r\n");
+    auto fhead = fresh.substr(0, fresh.find("\r\n\r\n"));
+    auto fat = fhead.find("\r\ntraceparent: ");
+    REQUIRE(fat != std::string::npos);
+    CHECK(parse_traceparent(fhead.substr(fat + 15, 55)));
+  }
+}
+
 TEST_CASE("OTLP/HTTP export to a local receiver, validated field by field") {
   otlp_receiver rx;
   seeded_db db{5};

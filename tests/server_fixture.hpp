@@ -79,7 +79,7 @@ struct seeded_db {
 
 class server_process {
 public:
-  /// Starts booking-server on `db`; its standard error goes to `stderr_file` when one is given.
+  /// Starts booking-server on `db` (none given when empty); its standard error goes to `stderr_file` when one is given.
   server_process(const std::string& db, std::vector<std::string> extra = {}, const std::string& stderr_file = "") {
     int out[2];
     REQUIRE(::pipe(out) == 0);
@@ -94,7 +94,9 @@ public:
       }
       ::close(out[0]);
       ::close(out[1]);
-      std::vector<std::string> args{BOOKING_SERVER_PATH, "--db=" + db, "--port=0"};
+      std::vector<std::string> args{BOOKING_SERVER_PATH, "--port=0"};
+      if (!db.empty()) // empty: the database comes from a config file in `extra`
+        args.push_back("--db=" + db);
       for (auto& e : extra)
         args.push_back(e);
       std::vector<char*> argv;

@@ -166,6 +166,30 @@ TEST_CASE("load_user returns every booking ordered by start, then id") {
   CHECK(!t.db.load_user(987654));
 }
 
+TEST_CASE("members' snapshots share one copy of a session; a changed session is read anew") {
+  small_db t;
+  auto now = now_seconds();
+  auto a = t.add_user(10, 3), b = t.add_user(10, 3);
+  auto s = t.add_session(now + 24h, 5);
+  t.db.book(a, s, now);
+  t.db.book(b, s, now);
+  auto sa = t.db.load_user(a), sb = t.db.load_user(b);
+  REQUIRE(sa);
+  REQUIRE(sb);
+  REQUIRE(sa->bookings.size() == 1);
+  REQUIRE(sb->bookings.size() == 1);
+  CHECK(sa->bookings[0].sess.shared() == sb->bookings[0].sess.shared()); // one copy, two members
+  CHECK(sa->bookings[0].sess->title == "HIIT");
+  // The studio renames the session: the next load shows it, and what was cached before is unchanged.
+  t.db.connection().exec(("UPDATE sessions SET title = 'Spin', capacity = 6 WHERE id = " + std::to_string(s)).c_str());
+  auto again = t.db.load_user(a);
+  REQUIRE(again);
+  CHECK(again->bookings[0].sess->title == "Spin");
+  CHECK(again->bookings[0].sess->capacity == 6);
+  CHECK(sa->bookings[0].sess->title == "HIIT");
+  CHECK(sb->bookings[0].sess->capacity == 5);
+}
+
 TEST_CASE("sessions_at counts seats left") {
   small_db t;
   auto now = now_seconds();

@@ -73,7 +73,7 @@ TEST_CASE("join: a waiting entry at the end of the line, nothing charged") {
   CHECK(ra.entry->position == 1);
   CHECK(ra.entry->user_id == a);
   CHECK(ra.entry->session_id == s);
-  CHECK(ra.entry->sess.title == "HIIT");
+  CHECK(ra.entry->sess->title == "HIIT");
   CHECK(ra.entry->joined_at == now);
   CHECK(ra.affected_users.empty());
   auto rb = t.db.join_waitlist(b, s, now); // same second: the id breaks the tie
@@ -216,7 +216,7 @@ TEST_CASE("a cancel promotes the head of the line: booked via waitlist, charged 
   auto eb = t.db.join_waitlist(b, s, now + 1s).entry->id;
   auto r = t.db.cancel(holder, t.booking_of(holder, s), now + 2s, 12h, cutoff);
   REQUIRE(r.error == error_code::none);
-  CHECK(r.b->cancelled_by == "member");
+  CHECK(r.b->cancelled_by == canceller::member);
   CHECK(r.promotion.promoted == 1);
   CHECK(r.promotion.skipped == 0);
   CHECK(r.promotion.promoted_users == std::vector<id_type>{a});
@@ -366,7 +366,7 @@ TEST_CASE("load_user lists waiting entries by session start, then id; sessions_a
   REQUIRE(snap->waiting.size() == 2);
   CHECK(snap->waiting[0].id == e_early);
   CHECK(snap->waiting[0].position == 2);
-  CHECK(snap->waiting[0].sess.starts_at == now + 48h);
+  CHECK(snap->waiting[0].sess->starts_at == now + 48h);
   CHECK(snap->waiting[1].id == e_late);
   CHECK(snap->waiting[1].position == 1);
   t.exec("UPDATE sessions SET status = 'cancelled', waitlist_capacity = 4 WHERE id = " + std::to_string(late));

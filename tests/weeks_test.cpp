@@ -11,7 +11,7 @@ namespace {
 booking::booking at(id_type id, instant starts) {
   booking::booking b;
   b.id = id;
-  b.sess.starts_at = starts;
+  b.sess.edit().starts_at = starts;
   return b;
 }
 
@@ -68,7 +68,7 @@ TEST_CASE("weeks across a DST change in Europe/Berlin") {
     at(3, utc("2026-10-25T22:59:00Z")), // Sunday 23:59 CET after fall back
     at(4, utc("2026-10-25T23:00:00Z")), // Monday 10-26 00:00 CET
   };
-  std::sort(bs.begin(), bs.end(), [](auto& a, auto& b) { return a.sess.starts_at < b.sess.starts_at; });
+  std::sort(bs.begin(), bs.end(), [](auto& a, auto& b) { return a.sess->starts_at < b.sess->starts_at; });
   auto spring = group_weeks(range("2026-03-23", "2026-04-05"), bs, z);
   REQUIRE(spring.size() == 2);
   REQUIRE(spring[0].bookings.size() == 1);
