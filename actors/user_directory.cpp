@@ -21,7 +21,8 @@ user_cache_actor& user_directory_state::find_or_spawn(id_type user, bool& spawne
     evict(lru.back(), false);
   lru.push_front(user);
   auto incarnation = ctx->published->claim(user);
-  auto hdl = self->spawn(user_cache, ctx, user, incarnation);
+  // Lazy: the actor is first scheduled by the request that follows, not once more to start empty.
+  auto hdl = self->spawn<caf::lazy_init>(user_cache, ctx, user, incarnation);
   ctx->metrics->user_actor_started();
   return users.emplace(user, entry{std::move(hdl), lru.begin(), now}).first->second.hdl;
 }
