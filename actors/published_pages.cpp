@@ -12,7 +12,8 @@ body_ptr published_pages::find(id_type user, std::uint64_t request_epoch, lang l
     auto i = sh.map.find(user);
     if (i == sh.map.end())
       return nullptr;
-    e = i->second.entry; // a reference count, nothing more, under the lock
+    i->second.last_asked = now;
+    e = i->second.entry; // a reference count and a time stamp, nothing more, under the lock
   }
   if (!e || e->epoch < request_epoch || now >= e->fresh_until)
     return nullptr;
@@ -62,6 +63,13 @@ void published_pages::set_locations(location_list ls) {
   std::lock_guard<std::mutex> g{locations_m_};
   current_raw_.store(ls.get(), std::memory_order_release);
   locations_.swap(ls); // the previous list lives on in the bodies that still refer to it
+}
+
+std::chrono::steady_clock::time_point published_pages::last_asked(id_type user) const {
+  auto& sh = shard_of(user);
+  std::lock_guard<std::mutex> g{sh.m};
+  auto i = sh.map.find(user);
+  return i == sh.map.end() ? std::chrono::steady_clock::time_point{} : i->second.last_asked;
 }
 
 std::size_t published_pages::size() const {

@@ -69,11 +69,16 @@ public:
   void set_locations(location_list ls);
 
   std::size_t size() const;
+  /// When a request last looked for `user`'s page here (epoch of the clock: never, or no slot). The
+  /// directory's idle sweep counts it as use, since answers given here never reach the directory.
+  std::chrono::steady_clock::time_point last_asked(id_type user) const;
 
 private:
   struct slot {
     std::uint64_t incarnation = 0;
     std::shared_ptr<const published_entry> entry;
+    /// The last request that looked here (served or not): use the directory does not see.
+    mutable std::chrono::steady_clock::time_point last_asked{};
   };
   struct shard {
     mutable std::mutex m;

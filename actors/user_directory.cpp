@@ -64,10 +64,19 @@ user_directory_state::~user_directory_state() {
 void user_directory_state::sweep_idle() {
   auto cutoff = std::chrono::steady_clock::now() - ctx->idle;
   while (!lru.empty()) {
-    auto& e = users.at(lru.back());
+    auto user = lru.back();
+    auto& e = users.at(user);
     if (e.last_used > cutoff)
       break;
-    evict(lru.back(), true);
+    // Pages answered on the HTTP threads never pass through here: a recent one is use. The entry
+    // moves to the front with that time, so each is looked at once per sweep.
+    auto asked = ctx->published->last_asked(user);
+    if (asked > cutoff) {
+      e.last_used = asked;
+      lru.splice(lru.begin(), lru, e.lru_pos);
+      continue;
+    }
+    evict(user, true);
   }
 }
 

@@ -65,7 +65,7 @@ void write_booking(json_writer& w, const booking& b, const zone& z, lang l, inst
     .key("credit_refunded").value(b.credit_refunded)
     .key("id").value(b.id);
   if (with_reason)
-    w.key("leave_reason").value_or_null(b.leave_reason);
+    w.key("leave_reason").value_or_null(b.leave_reason.view());
   w.key("session");
   write_session_ref(w, *b.sess, z);
   w.key("state").value(to_string(st))

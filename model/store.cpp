@@ -1,6 +1,7 @@
 #include "model/store.hpp"
 
 #include <algorithm>
+#include <mutex>
 #include <thread>
 #include <unordered_map>
 
@@ -18,9 +19,12 @@ instant at(std::int64_t secs) { return instant{std::chrono::seconds{secs}}; }
 #define BOOKING_SESSION_COLUMNS "s.location_id, s.title, s.coach, s.starts_at, s.ends_at, s.capacity, s.status, " \
                                 "s.waitlist_capacity"
 
-constexpr const char* booking_columns =
-  "b.id, b.user_id, b.session_id, b.status, b.leave_reason, b.credit_refunded, b.created_at, b.updated_at, "
-  "b.cancelled_by, b.via_waitlist, " BOOKING_SESSION_COLUMNS;
+#define BOOKING_COLUMNS(reason)                                                                         \
+  "b.id, b.user_id, b.session_id, b.status, " reason ", b.credit_refunded, b.created_at, b.updated_at, " \
+  "b.cancelled_by, b.via_waitlist, " BOOKING_SESSION_COLUMNS
+constexpr const char* booking_columns = BOOKING_COLUMNS("b.leave_reason");
+// A page never shows leave reasons (only write answers do): cached snapshots do not keep them.
+constexpr const char* page_booking_columns = BOOKING_COLUMNS("NULL");
 
 // `position` is live: 1 + the waiting entries of the session ahead in (joined_at, id) order.
 constexpr const char* entry_columns =
@@ -41,12 +45,15 @@ void read_session_at(const sql::statement& st, int col, session& s) {
   s.waitlist_capacity = st.int32(col + 7);
 }
 
-/// One copy of each session per connection, shared by every booking and entry read through it (and
-/// so by the cached snapshots of every member who holds the session). A session that changed is
-/// read anew; copies nobody else holds are dropped when the table has doubled since the last sweep.
+/// One copy of each session in the process, shared by every booking and entry any connection reads
+/// (and so by the cached snapshots of every member who holds the session): hash-consing, so a
+/// session whose columns changed is read anew and replaces the old copy, which the snapshots taken
+/// before keep. Copies nobody else holds are dropped when the table has doubled since the last sweep.
+/// Sessions of different databases in one process (tests) are equal only if every column is.
 class session_interner {
 public:
   session_ref intern(session&& s) {
+    std::lock_guard<std::mutex> g{m_};
     auto& slot = map_[s.id];
     if (!slot || *slot != s)
       slot = std::make_shared<const session>(std::move(s));
@@ -56,12 +63,18 @@ public:
     return out;
   }
 
+  static session_interner& shared() {
+    static session_interner instance;
+    return instance;
+  }
+
 private:
   void sweep() {
     for (auto i = map_.begin(); i != map_.end();)
       i = i->second.use_count() == 1 ? map_.erase(i) : std::next(i);
     sweep_at_ = std::max<std::size_t>(4096, 2 * map_.size());
   }
+  std::mutex m_;
   std::unordered_map<id_type, std::shared_ptr<const session>> map_;
   std::size_t sweep_at_ = 4096;
 };
@@ -73,11 +86,12 @@ session_ref read_session_ref(const sql::statement& st, int col, id_type id, sess
   return sessions.intern(std::move(s));
 }
 
+static_assert(sizeof(booking) <= 64, "a booking is kept in every cached snapshot: keep it small");
+
 booking read_booking(const sql::statement& st, session_interner& sessions) {
   booking b;
   b.id = st.int64(0);
   b.user_id = st.int64(1);
-  b.session_id = st.int64(2);
   b.status = parse_status(st.text(3)).value_or(booking_status::booked);
   b.leave_reason = st.text(4);
   b.credit_refunded = st.int64(5) != 0;
@@ -85,7 +99,7 @@ booking read_booking(const sql::statement& st, session_interner& sessions) {
   b.updated_at = at(st.int64(7));
   b.cancelled_by = st.is_null(8) ? canceller::none : parse_canceller(st.text(8));
   b.via_waitlist = st.int64(9) != 0;
-  b.sess = read_session_ref(st, 10, b.session_id, sessions);
+  b.sess = read_session_ref(st, 10, st.int64(2), sessions);
   return b;
 }
 
@@ -115,7 +129,7 @@ struct store::statements {
   explicit statements(sql::connection& c)
     : find_token(c, "SELECT user_id, role FROM api_tokens WHERE token_hash = ?1 AND revoked = 0"),
       find_user(c, "SELECT id, name, email, credits, leave_quota, active FROM users WHERE id = ?1"),
-      user_bookings(c, q("SELECT ", booking_columns, " FROM bookings b JOIN sessions s ON s.id = b.session_id "
+      user_bookings(c, q("SELECT ", page_booking_columns, " FROM bookings b JOIN sessions s ON s.id = b.session_id "
                                                      "WHERE b.user_id = ?1 ORDER BY s.starts_at, b.id")
                          .c_str()),
       booking_by_id(c, q("SELECT ", booking_columns,
@@ -165,7 +179,7 @@ struct store::statements {
     find_location, sessions_at, find_session, holds_booked, booked_count, insert_booking, take_credit, give_credit,
     take_leave, set_cancelled, set_leave, holds_waiting, waiting_count, insert_entry, set_withdrawn, find_idem,
     insert_idem, purge_idem;
-  session_interner sessions;
+  session_interner& sessions = session_interner::shared();
 };
 
 void inject_store_delay(const store_options& opts) {
@@ -208,6 +222,7 @@ std::optional<user_snapshot> store::load_user(id_type id) {
     return std::nullopt;
   user_snapshot snap;
   snap.u = std::move(*u);
+  snap.u.email = std::string{}; // not on the page; the snapshot is cached for hours
   auto& st = st_->user_bookings;
   sql::scoped_reset r{st};
   st.bind(1, id);
@@ -364,7 +379,7 @@ write_result store::apply(id_type user_id, const write_command& cmd, instant now
       throw sql::error("leave quota invariant violated", 1);
     record_credit_change(*conn_, user_id, 1, "refund", cmd.target, cmd.actor ? cmd.actor : user_id, now);
   }
-  promote_after(res, user_id, b->session_id, now, policy); // the freed seat, in the same transaction
+  promote_after(res, user_id, b->session_id(), now, policy); // the freed seat, in the same transaction
   res.b = booking_by_id(cmd.target);
   return res;
 }

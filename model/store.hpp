@@ -89,6 +89,7 @@ public:
   std::optional<token_info> find_token(const std::string& token_hash);
   std::optional<user> find_user(id_type id);
   /// The user row and all bookings (joined with their sessions) by starts_at, id; nullopt if no such user.
+  /// What a page needs only: no email, no leave reasons (cached for hours, so kept small).
   std::optional<user_snapshot> load_user(id_type id);
   std::vector<location> locations();
   std::optional<location> find_location(id_type id);

@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <date/date.h>
@@ -139,19 +140,44 @@ struct session_view {
   int waitlist_length = 0; // `waiting` entries
 };
 
-/// Kept per booking in every cached snapshot: small fields packed together, the session shared.
+/// A text most rows do not have, in one pointer (empty: none). Cached bookings carry one each.
+class rare_text {
+public:
+  rare_text() = default;
+  rare_text(std::string s) : p_(s.empty() ? nullptr : std::make_unique<std::string>(std::move(s))) {} // NOLINT
+  rare_text(const char* s) : rare_text(std::string{s ? s : ""}) {} // NOLINT
+  rare_text(const rare_text& o) : p_(o.p_ ? std::make_unique<std::string>(*o.p_) : nullptr) {}
+  rare_text(rare_text&&) noexcept = default;
+  rare_text& operator=(const rare_text& o) {
+    if (this != &o)
+      p_ = o.p_ ? std::make_unique<std::string>(*o.p_) : nullptr;
+    return *this;
+  }
+  rare_text& operator=(rare_text&&) noexcept = default;
+
+  bool empty() const { return !p_; }
+  std::string_view view() const { return p_ ? std::string_view{*p_} : std::string_view{}; }
+  friend bool operator==(const rare_text& a, std::string_view b) { return a.view() == b; }
+
+private:
+  std::unique_ptr<std::string> p_;
+};
+
+/// Kept per booking in every cached snapshot (64 bytes): small fields packed together, the session
+/// shared; its id is the session's.
 struct booking {
   id_type id = 0;
   id_type user_id = 0;
-  id_type session_id = 0;
   booking_status status = booking_status::booked;
   canceller cancelled_by = canceller::none; // set once cancelled
   bool credit_refunded = false;
   bool via_waitlist = false;
-  std::string leave_reason;
+  rare_text leave_reason;
   instant created_at{};
   instant updated_at{};
   session_ref sess; // the session it refers to, as of the load
+
+  id_type session_id() const { return sess->id; }
 };
 
 /// A row of `waitlist_entries` with its session; `position` is computed when read (0 unless `waiting`).

@@ -321,6 +321,31 @@ TEST_CASE("idle user actors stop after cache-idle-seconds") {
   CHECK(t.m.user_evictions_idle->Value() == 5);
 }
 
+TEST_CASE("a user served only from the published pages is in use: the idle sweep keeps their actor") {
+  actor_db data{4};
+  core_options o;
+  o.cache_idle = 1s;
+  o.directory_shards = 1;
+  deterministic t{data.path, o};
+  for (auto u : data.users)
+    t.ask(u);
+  t.settle();
+  CHECK(t.m.user_actors->Value() == 4);
+  // Users 0 and 1 keep being answered on the HTTP threads (hits never reach the directory).
+  auto until = std::chrono::steady_clock::now() + 1200ms;
+  while (std::chrono::steady_clock::now() < until) {
+    CHECK(published_now(t, data.users[0]));
+    CHECK(published_now(t, data.users[1]));
+    std::this_thread::sleep_for(100ms);
+  }
+  t.sched.trigger_timeouts(); // the directory's sweep
+  t.settle();
+  CHECK(t.m.user_actors->Value() == 2);
+  CHECK(t.m.user_evictions_idle->Value() == 2);
+  CHECK(published_now(t, data.users[0]));
+  CHECK(!published_now(t, data.users[2])); // evicted: its entry went with it
+}
+
 TEST_CASE("a full invalidation queue loses nothing") {
   actor_db data{30};
   core_options o;

@@ -25,7 +25,6 @@ TEST_CASE("the booking page has the shape of SPEC §4") {
   b.user_id = 7;
   b.status = booking_status::booked;
   b.sess = session{3, 1, "HIIT", "Coach Amy", now + 10h, now + 11h, 12};
-  b.session_id = 3;
   b.created_at = b.updated_at = now - 24h;
   snap.bookings.push_back(b);
   std::vector<location> locs{{1, "Studio Xinyi", "1 Road"}};
@@ -71,7 +70,6 @@ TEST_CASE("the page's waitlist and the booking's waitlist fields") {
   b.cancelled_by = canceller::studio;
   b.sess = session{3, 1, "HIIT", "Coach Amy", now + 40h, now + 41h, 12};
   b.sess.edit().status = session_status::cancelled;
-  b.session_id = 3;
   b.created_at = b.updated_at = now - 24h;
   snap.bookings.push_back(b);
   b.id = 12;
@@ -79,7 +77,6 @@ TEST_CASE("the page's waitlist and the booking's waitlist fields") {
   b.cancelled_by = canceller::none;
   b.via_waitlist = true;
   b.sess = session{4, 1, "Spin", "Coach Eva", now + 100h, now + 101h, 8};
-  b.session_id = 4;
   snap.bookings.push_back(b);
   auto entry = [&](id_type id, instant starts, int position) {
     waitlist_entry e;

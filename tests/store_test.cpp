@@ -159,9 +159,9 @@ TEST_CASE("load_user returns every booking ordered by start, then id") {
   auto snap = t.db.load_user(u);
   REQUIRE(snap);
   REQUIRE(snap->bookings.size() == 3);
-  CHECK(snap->bookings[0].session_id == same); // same start: lower booking id first
-  CHECK(snap->bookings[1].session_id == early);
-  CHECK(snap->bookings[2].session_id == late);
+  CHECK(snap->bookings[0].session_id() == same); // same start: lower booking id first
+  CHECK(snap->bookings[1].session_id() == early);
+  CHECK(snap->bookings[2].session_id() == late);
   CHECK(snap->u.credits == 7);
   CHECK(!t.db.load_user(987654));
 }
