@@ -106,6 +106,14 @@ TEST_CASE("book, cancel and leave apply their effects") {
   CHECK(l.b->status == booking_status::leave);
   CHECK(l.b->leave_reason == "出差");
   CHECK(l.b->credit_refunded);
+  // The cached page snapshot keeps only what a page shows: no leave reason, no email.
+  auto page_snap = t.db.load_user(u);
+  REQUIRE(page_snap);
+  CHECK(page_snap->u.email.empty());
+  CHECK(!page_snap->u.name.empty());
+  for (auto& b : page_snap->bookings)
+    CHECK(b.leave_reason.empty());
+  CHECK(t.db.find_user(u)->email.size() > 0); // the row itself is unchanged
   auto after = *t.db.find_user(u);
   CHECK(after.credits == 1);
   CHECK(after.leave_quota == 0);
