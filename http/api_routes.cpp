@@ -98,7 +98,6 @@ void post_write(route_context& ctx, call& c, write_kind kind) {
   }
   write_command cmd;
   cmd.kind = kind;
-  cmd.by_admin = who->caller != who->subject;
   cmd.actor = who->caller;
   // Join and withdraw take no body fields; whatever object is sent is ignored (it still keys idempotency).
   if (kind == write_kind::book) {

@@ -79,16 +79,16 @@ private:
   std::size_t sweep_at_ = 4096;
 };
 
-session_ref read_session_ref(const sql::statement& st, int col, id_type id, session_interner& sessions) {
+session_ref read_session_ref(const sql::statement& st, int col, id_type id) {
   session s;
   s.id = id;
   read_session_at(st, col, s);
-  return sessions.intern(std::move(s));
+  return session_interner::shared().intern(std::move(s));
 }
 
 static_assert(sizeof(booking) <= 64, "a booking is kept in every cached snapshot: keep it small");
 
-booking read_booking(const sql::statement& st, session_interner& sessions) {
+booking read_booking(const sql::statement& st) {
   booking b;
   b.id = st.int64(0);
   b.user_id = st.int64(1);
@@ -99,11 +99,11 @@ booking read_booking(const sql::statement& st, session_interner& sessions) {
   b.updated_at = at(st.int64(7));
   b.cancelled_by = st.is_null(8) ? canceller::none : parse_canceller(st.text(8));
   b.via_waitlist = st.int64(9) != 0;
-  b.sess = read_session_ref(st, 10, st.int64(2), sessions);
+  b.sess = read_session_ref(st, 10, st.int64(2));
   return b;
 }
 
-waitlist_entry read_entry(const sql::statement& st, session_interner& sessions) {
+waitlist_entry read_entry(const sql::statement& st) {
   waitlist_entry e;
   e.id = st.int64(0);
   e.session_id = st.int64(1);
@@ -115,7 +115,7 @@ waitlist_entry read_entry(const sql::statement& st, session_interner& sessions) 
     e.booking_id = st.int64(6);
   e.skip_reason = st.is_null(7) ? std::string{} : st.text(7);
   e.position = st.int32(8);
-  e.sess = read_session_ref(st, 9, e.session_id, sessions);
+  e.sess = read_session_ref(st, 9, e.session_id);
   return e;
 }
 
@@ -179,7 +179,6 @@ struct store::statements {
     find_location, sessions_at, find_session, holds_booked, booked_count, insert_booking, take_credit, give_credit,
     take_leave, set_cancelled, set_leave, holds_waiting, waiting_count, insert_entry, set_withdrawn, find_idem,
     insert_idem, purge_idem;
-  session_interner& sessions = session_interner::shared();
 };
 
 void inject_store_delay(const store_options& opts) {
@@ -231,13 +230,13 @@ std::optional<user_snapshot> store::load_user(id_type id) {
   thread_local std::vector<booking> rows;
   rows.clear();
   while (st.step())
-    rows.push_back(read_booking(st, st_->sessions));
+    rows.push_back(read_booking(st));
   snap.bookings.assign(std::make_move_iterator(rows.begin()), std::make_move_iterator(rows.end()));
   auto& wt = st_->user_waiting;
   sql::scoped_reset rw{wt};
   wt.bind(1, id);
   while (wt.step())
-    snap.waiting.push_back(read_entry(wt, st_->sessions));
+    snap.waiting.push_back(read_entry(wt));
   snap.waiting.shrink_to_fit();
   tx.commit();
   return snap;
@@ -283,7 +282,7 @@ std::optional<waitlist_entry> store::find_entry(id_type id) {
   st.bind(1, id);
   if (!st.step())
     return std::nullopt;
-  return read_entry(st, st_->sessions);
+  return read_entry(st);
 }
 
 std::optional<session> store::session_by_id(id_type id) {
@@ -304,7 +303,7 @@ std::optional<booking> store::booking_by_id(id_type id) {
   st.bind(1, id);
   if (!st.step())
     return std::nullopt;
-  return read_booking(st, st_->sessions);
+  return read_booking(st);
 }
 
 write_result store::apply(id_type user_id, const write_command& cmd, instant now, const write_policy& policy) {
@@ -340,7 +339,7 @@ write_result store::apply(id_type user_id, const write_command& cmd, instant now
     st_->take_credit.bind(1, user_id).run();
     if (conn_->changes() != 1)
       throw sql::error("credit invariant violated", 1);
-    record_credit_change(*conn_, user_id, -1, "booking", id, cmd.actor ? cmd.actor : user_id, now);
+    record_credit_change(*conn_, user_id, -1, "booking", id, cmd.actor_for(user_id), now);
     res.b = booking_by_id(id);
     return res;
   }
@@ -358,10 +357,10 @@ write_result store::apply(id_type user_id, const write_command& cmd, instant now
     if (res.error != error_code::none)
       return res;
     st_->set_cancelled.bind(1, cmd.target).bind(2, d.refund ? 1 : 0).bind(3, secs)
-      .bind(4, std::string_view{cmd.by_admin ? "admin" : "member"}).run();
+      .bind(4, std::string_view{cmd.actor_for(user_id) != user_id ? "admin" : "member"}).run();
     if (d.refund) {
       st_->give_credit.bind(1, user_id).run();
-      record_credit_change(*conn_, user_id, 1, "refund", cmd.target, cmd.actor ? cmd.actor : user_id, now);
+      record_credit_change(*conn_, user_id, 1, "refund", cmd.target, cmd.actor_for(user_id), now);
     }
   } else {
     res.error = check_leave(f, now);
@@ -377,7 +376,7 @@ write_result store::apply(id_type user_id, const write_command& cmd, instant now
     st_->take_leave.bind(1, user_id).run();
     if (conn_->changes() != 1)
       throw sql::error("leave quota invariant violated", 1);
-    record_credit_change(*conn_, user_id, 1, "refund", cmd.target, cmd.actor ? cmd.actor : user_id, now);
+    record_credit_change(*conn_, user_id, 1, "refund", cmd.target, cmd.actor_for(user_id), now);
   }
   promote_after(res, user_id, b->session_id(), now, policy); // the freed seat, in the same transaction
   res.b = booking_by_id(cmd.target);

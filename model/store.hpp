@@ -37,8 +37,10 @@ struct write_command {
   write_kind kind = write_kind::book;
   id_type target = 0; // session id for book and join_waitlist, entry id for withdraw, booking id otherwise
   std::string reason; // leave only
-  bool by_admin = false; // an admin acting for the user (`?user_id=`): a cancel records `cancelled_by = admin`
-  id_type actor = 0;     // who made the change, for the ledger's `actor_user_id` (the admin); 0: the user
+  /// Who made the change, when not the user: an admin acting with `?user_id=`. The ledger records
+  /// them as `actor_user_id`, and a cancel records `cancelled_by = admin`. 0: the user.
+  id_type actor = 0;
+  id_type actor_for(id_type user) const { return actor ? actor : user; }
 };
 
 /// The service's settings that rules depend on.

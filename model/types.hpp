@@ -108,7 +108,7 @@ inline bool operator==(const session& a, const session& b) {
 inline bool operator!=(const session& a, const session& b) { return !(a == b); }
 
 /// A session as a booking or a waitlist entry refers to it: immutable once read, and shared between
-/// the snapshots of every member who holds it (the store keeps one copy per session and connection),
+/// the snapshots of every member who holds it (the store keeps one copy per session in the process),
 /// so a cached member costs a pointer per booking, not a copy of the session's strings.
 class session_ref {
 public:
