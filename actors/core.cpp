@@ -56,6 +56,41 @@ const user_directory_actor& core::directory_for(id_type user) const {
   return directories_[static_cast<std::uint64_t>(user) % directories_.size()];
 }
 
+namespace {
+
+/// The reply of a request sent straight to a user's actor. If that actor has stopped, CAF drops the
+/// message and this reply with it, undelivered: it then sends the request on to the directory.
+class redirect_if_dropped final : public page_reply {
+public:
+  redirect_if_dropped(reply_ptr inner, page_query q, user_directory_actor directory)
+    : inner_(std::move(inner)), q_(std::move(q)), directory_(std::move(directory)) {}
+
+  ~redirect_if_dropped() override {
+    if (!delivered())
+      caf::anon_send(directory_, page_atom::value, std::move(q_), std::move(inner_));
+  }
+
+private:
+  void hand_over(body_result r) override { inner_->deliver(std::move(r)); }
+
+  reply_ptr inner_;
+  page_query q_;
+  user_directory_actor directory_;
+};
+
+} // namespace
+
+void core::ask_page(page_query q, reply_ptr reply, const user_cache_actor& owner) {
+  auto& directory = directory_for(q.user_id);
+  if (!owner) {
+    caf::anon_send(directory, page_atom::value, std::move(q), std::move(reply));
+    return;
+  }
+  q.locations = published_->locations(); // what the directory would attach
+  auto guard = std::make_shared<redirect_if_dropped>(std::move(reply), q, directory);
+  caf::anon_send(owner, page_atom::value, std::move(q), reply_ptr{std::move(guard)});
+}
+
 void core::after_write(id_type user) {
   epochs_->bump(user);
   invalidations_->post(user);

@@ -47,6 +47,12 @@ public:
   ::booking::metrics& metrics() { return metrics_; }
   const published_pages& published() const { return *published_; }
 
+  /// Sends a page request the published entries could not answer: straight to the user's actor
+  /// when `owner` names it (from `published().find`), else to the user's directory. An actor that
+  /// stopped meanwhile drops the message unanswered; the request then goes to the directory, which
+  /// spawns a new actor for it.
+  void ask_page(page_query q, reply_ptr reply, const user_cache_actor& owner);
+
   /// After a committed write of `user`: fence read-your-writes, then queue the cleanup.
   void after_write(id_type user);
 

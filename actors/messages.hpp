@@ -68,6 +68,7 @@ public:
 protected:
   /// Called once, with the first result.
   virtual void hand_over(body_result r) = 0;
+  bool delivered() const { return delivered_.load(); }
 
 private:
   std::atomic<bool> delivered_{false};

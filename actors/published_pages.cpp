@@ -2,33 +2,35 @@
 
 namespace booking {
 
-body_ptr published_pages::find(id_type user, std::uint64_t request_epoch, lang l, const date_range& r,
-                               const std::vector<location>* locs, std::chrono::steady_clock::time_point now,
-                               instant wall_now) const {
+published_pages::lookup published_pages::find(id_type user, std::uint64_t request_epoch, lang l,
+                                              const date_range& r, const std::vector<location>* locs,
+                                              std::chrono::steady_clock::time_point now, instant wall_now) const {
   std::shared_ptr<const published_entry> e;
+  lookup out;
   {
     auto& sh = shard_of(user);
     std::lock_guard<std::mutex> g{sh.m};
     auto i = sh.map.find(user);
     if (i == sh.map.end())
-      return nullptr;
+      return out;
     i->second.last_asked = now;
-    e = i->second.entry; // a reference count and a time stamp, nothing more, under the lock
+    e = i->second.entry; // reference counts and a time stamp, nothing more, under the lock
+    out.owner = i->second.owner;
   }
   if (!e || e->epoch < request_epoch || now >= e->fresh_until)
-    return nullptr;
+    return out;
   for (auto& b : e->bodies)
-    if (b.language == l && b.range == r && b.locations.get() == locs && wall_now < b.valid_until)
-      return b.body;
-  return nullptr;
+    if (b.language == l && b.range == r && b.locations.get() == locs && wall_now < b.valid_until) {
+      out.body = b.body;
+      return out;
+    }
+  return out;
 }
 
-std::uint64_t published_pages::claim(id_type user) {
-  auto inc = next_incarnation_.fetch_add(1, std::memory_order_relaxed);
+void published_pages::claim(id_type user, std::uint64_t incarnation, user_cache_actor owner) {
   auto& sh = shard_of(user);
   std::lock_guard<std::mutex> g{sh.m};
-  sh.map[user] = slot{inc, nullptr};
-  return inc;
+  sh.map[user] = slot{incarnation, nullptr, std::move(owner)};
 }
 
 void published_pages::release(id_type user) {
@@ -39,7 +41,7 @@ void published_pages::release(id_type user) {
   if (i == sh.map.end())
     return;
   gone = std::move(i->second.entry);
-  sh.map.erase(i);
+  sh.map.erase(i); // the actor's handle goes with it: later requests ask the directory
 }
 
 void published_pages::publish(id_type user, std::uint64_t incarnation, std::shared_ptr<const published_entry> e) {
@@ -63,6 +65,11 @@ void published_pages::set_locations(location_list ls) {
   std::lock_guard<std::mutex> g{locations_m_};
   current_raw_.store(ls.get(), std::memory_order_release);
   locations_.swap(ls); // the previous list lives on in the bodies that still refer to it
+}
+
+location_list published_pages::locations() const {
+  std::lock_guard<std::mutex> g{locations_m_};
+  return locations_;
 }
 
 std::chrono::steady_clock::time_point published_pages::last_asked(id_type user) const {

@@ -12,6 +12,8 @@
 //  - eviction and shutdown: the directory claims a slot (an incarnation number) when it spawns a
 //    user's actor and releases it when it evicts it; publishing and withdrawing need the current
 //    incarnation, so an evicted actor can neither keep nor put back an entry.
+// A slot also names its user's actor: a request its entry cannot answer goes straight to that actor,
+// skipping the directory (`core::ask_page` says what happens when the actor stopped meanwhile).
 #pragma once
 
 #include <array>
@@ -23,7 +25,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "actors/messages.hpp"
+#include "actors/interfaces.hpp"
 
 namespace booking {
 
@@ -47,15 +49,23 @@ public:
   published_pages(const published_pages&) = delete;
   published_pages& operator=(const published_pages&) = delete;
 
-  /// A body the request may be answered with on its own thread, or null (ask the actor).
+  /// What a request found: a body it may be answered with on its own thread, else the user's
+  /// actor when one owns the slot (null handle: ask the directory).
+  struct lookup {
+    body_ptr body;
+    user_cache_actor owner;
+  };
+
   /// `locs` is the list the directory would attach (`current_locations()`): compared by address,
   /// which is safe because a published body keeps its list alive.
-  body_ptr find(id_type user, std::uint64_t request_epoch, lang l, const date_range& r,
-                const std::vector<location>* locs, std::chrono::steady_clock::time_point now,
-                instant wall_now) const;
+  lookup find(id_type user, std::uint64_t request_epoch, lang l, const date_range& r,
+              const std::vector<location>* locs, std::chrono::steady_clock::time_point now,
+              instant wall_now) const;
 
-  /// The directory spawns `user`'s actor: a new incarnation owns the user's slot (no entry yet).
-  std::uint64_t claim(id_type user);
+  /// A new incarnation number, for the actor the directory is about to spawn.
+  std::uint64_t next_incarnation() { return next_incarnation_.fetch_add(1, std::memory_order_relaxed); }
+  /// The directory spawned `owner` as `user`'s actor of `incarnation`: it owns the slot (no entry yet).
+  void claim(id_type user, std::uint64_t incarnation, user_cache_actor owner);
   /// The directory evicted `user`'s actor (or stops): the slot and its entry are gone.
   void release(id_type user);
   /// The actor of `incarnation` publishes (replaces) its entry; ignored unless it still owns the slot.
@@ -67,6 +77,8 @@ public:
   /// before it sends the list to them). One atomic load, no lock.
   const std::vector<location>* current_locations() const { return current_raw_.load(std::memory_order_acquire); }
   void set_locations(location_list ls);
+  /// The list `current_locations()` points to, kept alive by the caller.
+  location_list locations() const;
 
   std::size_t size() const;
   /// When a request last looked for `user`'s page here (epoch of the clock: never, or no slot). The
@@ -77,6 +89,7 @@ private:
   struct slot {
     std::uint64_t incarnation = 0;
     std::shared_ptr<const published_entry> entry;
+    user_cache_actor owner;
     /// The last request that looked here (served or not): use the directory does not see.
     mutable std::chrono::steady_clock::time_point last_asked{};
   };
@@ -90,7 +103,7 @@ private:
 
   std::array<shard, shard_count> shards_;
   std::atomic<std::uint64_t> next_incarnation_{1};
-  std::mutex locations_m_;
+  mutable std::mutex locations_m_;
   location_list locations_; // keeps `current_raw_` alive
   std::atomic<const std::vector<location>*> current_raw_{nullptr};
 };

@@ -20,9 +20,10 @@ user_cache_actor& user_directory_state::find_or_spawn(id_type user, bool& spawne
   while (!lru.empty() && users.size() >= ctx->max_users)
     evict(lru.back(), false);
   lru.push_front(user);
-  auto incarnation = ctx->published->claim(user);
+  auto incarnation = ctx->published->next_incarnation();
   // Lazy: the actor is first scheduled by the request that follows, not once more to start empty.
   auto hdl = self->spawn<caf::lazy_init>(user_cache, ctx, user, incarnation);
+  ctx->published->claim(user, incarnation, hdl); // before the actor can publish
   ctx->metrics->user_actor_started();
   return users.emplace(user, entry{std::move(hdl), lru.begin(), now}).first->second.hdl;
 }

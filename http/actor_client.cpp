@@ -17,13 +17,16 @@ body_result actor_client::page(page_query q) {
   // The warm path: a body the user's actor published, fresh for this request, is answered here on
   // the HTTP thread — no message, no wake-up (actors/published_pages.hpp says why it is safe).
   auto& pub = core_.published();
-  if (auto body = pub.find(q.user_id, q.epoch, q.language, q.range, pub.current_locations(),
-                           std::chrono::steady_clock::now(), now_seconds())) {
+  auto found = pub.find(q.user_id, q.epoch, q.language, q.range, pub.current_locations(),
+                        std::chrono::steady_clock::now(), now_seconds());
+  if (found.body) {
     core_.metrics().cache(cache_name::user_page, cache_result::hit);
-    return body_result{std::move(body), error_code::none};
+    return body_result{std::move(found.body), error_code::none};
   }
+  // Everything else goes to the user's actor: straight to it when it is known, else through the
+  // user's directory (which spawns it).
   auto slot = std::make_shared<reply_slot>();
-  caf::anon_send(core_.directory_for(q.user_id), page_atom::value, std::move(q), reply_ptr{slot});
+  core_.ask_page(std::move(q), reply_ptr{slot}, found.owner);
   return wait(slot);
 }
 

@@ -135,7 +135,8 @@ body_ptr published_now(deterministic& t, id_type user) {
   auto q = query_for(*t.c, user);
   auto& pub = t.c->published();
   return pub.find(user, q.epoch, q.language, q.range, pub.current_locations(), std::chrono::steady_clock::now(),
-                  now_seconds());
+                  now_seconds())
+    .body;
 }
 
 interleaving_result run_order(const std::string& order, bool warm) {
@@ -214,7 +215,8 @@ TEST_CASE("every interleaving of load-start / write / invalidation / load-finish
 TEST_CASE("published pages: epoch fence, raced loads, eviction, incarnations") {
   SUBCASE("an entry older than the caller's epoch is never served") {
     published_pages pub;
-    auto inc = pub.claim(7);
+    auto inc = pub.next_incarnation();
+    pub.claim(7, inc, {});
     auto e = std::make_shared<published_entry>();
     e->epoch = 3;
     e->fresh_until = std::chrono::steady_clock::now() + std::chrono::hours{1};
@@ -223,24 +225,25 @@ TEST_CASE("published pages: epoch fence, raced loads, eviction, incarnations") {
                                        now_seconds() + std::chrono::hours{1}});
     pub.publish(7, inc, e);
     auto now = std::chrono::steady_clock::now();
-    CHECK(pub.find(7, 3, lang::en, r, nullptr, now, now_seconds()));
-    CHECK(pub.find(7, 2, lang::en, r, nullptr, now, now_seconds()));
-    CHECK(!pub.find(7, 4, lang::en, r, nullptr, now, now_seconds()));       // a later write
-    CHECK(!pub.find(7, 3, lang::zh_tw, r, nullptr, now, now_seconds()));    // another language
-    CHECK(!pub.find(7, 3, lang::en, r, nullptr, now + std::chrono::hours{2}, now_seconds())); // TTL
-    CHECK(!pub.find(7, 3, lang::en, r, nullptr, now, now_seconds() + std::chrono::hours{2})); // a class started
+    CHECK(pub.find(7, 3, lang::en, r, nullptr, now, now_seconds()).body);
+    CHECK(pub.find(7, 2, lang::en, r, nullptr, now, now_seconds()).body);
+    CHECK(!pub.find(7, 4, lang::en, r, nullptr, now, now_seconds()).body);       // a later write
+    CHECK(!pub.find(7, 3, lang::zh_tw, r, nullptr, now, now_seconds()).body);    // another language
+    CHECK(!pub.find(7, 3, lang::en, r, nullptr, now + std::chrono::hours{2}, now_seconds()).body); // TTL
+    CHECK(!pub.find(7, 3, lang::en, r, nullptr, now, now_seconds() + std::chrono::hours{2}).body); // a class started
     std::vector<location> other;
-    CHECK(!pub.find(7, 3, lang::en, r, &other, now, now_seconds()));        // another location list
+    CHECK(!pub.find(7, 3, lang::en, r, &other, now, now_seconds()).body);        // another location list
     pub.release(7); // evicted
-    CHECK(!pub.find(7, 3, lang::en, r, nullptr, now, now_seconds()));
+    CHECK(!pub.find(7, 3, lang::en, r, nullptr, now, now_seconds()).body);
     pub.publish(7, inc, e); // the evicted actor cannot put it back
-    CHECK(!pub.find(7, 3, lang::en, r, nullptr, now, now_seconds()));
-    auto inc2 = pub.claim(7);
+    CHECK(!pub.find(7, 3, lang::en, r, nullptr, now, now_seconds()).body);
+    auto inc2 = pub.next_incarnation();
+    pub.claim(7, inc2, {});
     pub.publish(7, inc, e);   // nor can it overwrite its successor's slot
-    CHECK(!pub.find(7, 3, lang::en, r, nullptr, now, now_seconds()));
+    CHECK(!pub.find(7, 3, lang::en, r, nullptr, now, now_seconds()).body);
     pub.publish(7, inc2, e);
     pub.withdraw(7, inc);     // nor withdraw it
-    CHECK(pub.find(7, 3, lang::en, r, nullptr, now, now_seconds()));
+    CHECK(pub.find(7, 3, lang::en, r, nullptr, now, now_seconds()).body);
   }
   SUBCASE("a load that raced a write publishes nothing a later request is served") {
     actor_db data{1};
@@ -277,6 +280,63 @@ TEST_CASE("published pages: epoch fence, raced loads, eviction, incarnations") {
     for (std::size_t i = 3; i < 6; ++i)
       CHECK(published_now(t, data.users[i]));
     CHECK(t.c->published().size() == 3);
+  }
+}
+
+TEST_CASE("a request sent straight to a user's actor that has stopped is answered through the directory") {
+  actor_db data{2};
+  core_options o;
+  o.directory_shards = 1;
+  o.cache_idle = 0s; // the directory's next idle sweep evicts every user
+  deterministic t{data.path, o};
+  auto user = data.users[0];
+  auto first = t.ask(user);
+  t.settle();
+  REQUIRE(upcoming_of(take(first)) == 1);
+  auto lookup = [&] {
+    auto q = query_for(*t.c, user);
+    auto& pub = t.c->published();
+    return pub.find(user, q.epoch, lang::zh_tw, q.range, pub.current_locations(), std::chrono::steady_clock::now(),
+                    now_seconds());
+  };
+  SUBCASE("a live actor answers without the directory") {
+    auto found = lookup(); // another language: not published yet, but the slot names the actor
+    REQUIRE(!found.body);
+    REQUIRE(found.owner);
+    auto slot = std::make_shared<reply_slot>();
+    auto q = query_for(*t.c, user);
+    q.language = lang::zh_tw;
+    t.c->ask_page(q, reply_ptr{slot}, found.owner);
+    t.settle();
+    CHECK(upcoming_of(take(slot)) == 1);
+    CHECK(t.m.user_actors->Value() == 1);
+  }
+  auto& dir = t.c->directory_for(user);
+  auto* st = &caf::actor_cast<user_directory_actor::stateful_pointer<user_directory_state>>(dir)->state;
+  SUBCASE("the stop is queued before the request: the actor exits, the directory answers it") {
+    auto old = lookup().owner;
+    REQUIRE(old);
+    t.sched.trigger_timeouts();
+    REQUIRE(t.sched.try_run_once()); // the directory's sweep: the actor's mailbox holds a stop
+    CHECK(!lookup().owner);
+    auto slot = std::make_shared<reply_slot>();
+    t.c->ask_page(query_for(*t.c, user), reply_ptr{slot}, old);
+    t.settle();
+    REQUIRE(answered(slot));
+    CHECK(upcoming_of(take(slot)) == 1);
+    CHECK(st->users.count(user) == 1); // a new actor, spawned by the directory
+  }
+  SUBCASE("the actor exited before the request was sent: the directory answers it") {
+    auto old = lookup().owner;
+    REQUIRE(old);
+    t.sched.trigger_timeouts(); // the directory's sweep
+    t.settle();                 // the actor has exited
+    CHECK(!lookup().owner);
+    auto slot = std::make_shared<reply_slot>();
+    t.c->ask_page(query_for(*t.c, user), reply_ptr{slot}, old);
+    t.settle();
+    CHECK(upcoming_of(take(slot)) == 1);
+    CHECK(st->users.count(user) == 1); // a new actor, spawned by the directory
   }
 }
 
