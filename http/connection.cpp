@@ -8,6 +8,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -92,9 +93,19 @@ bool header_line_ok(std::string_view l) {
 request_state* current_request() { return current; }
 void set_current_request(request_state* s) { current = s; }
 
+namespace {
+/// How often a connection waiting for its next request looks whether the server stops.
+constexpr int wait_slice_ms = 200;
+} // namespace
+
 connection_stream::connection_stream(int fd, const connection_limits& limits) : fd_(fd), limits_(limits) {
   in_.reserve(16 * 1024);
   out_.reserve(16 * 1024);
+  auto flags = ::fcntl(fd_, F_GETFL);
+  if (flags >= 0 && !(flags & O_NONBLOCK)) {
+    timeval slice{0, wait_slice_ms * 1000};
+    timed_recv_ = ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &slice, sizeof slice) == 0;
+  }
 }
 
 connection_stream::~connection_stream() {
@@ -141,8 +152,21 @@ bool connection_stream::wait_request(std::chrono::milliseconds idle, const std::
     auto left = millis_until(deadline);
     if (left == 0)
       return false;
+    if (timed_recv_ && left >= wait_slice_ms) {
+      // Blocks for at most one slice (the socket's receive timeout); every other read of this
+      // stream polls first, so it never waits on that timeout.
+      char buf[16 * 1024];
+      auto n = ::recv(fd_, buf, sizeof buf, 0);
+      if (n > 0) {
+        in_.append(buf, static_cast<std::size_t>(n));
+        return true;
+      }
+      if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+        return false;
+      continue;
+    }
     pollfd p{fd_, POLLIN, 0};
-    auto r = ::poll(&p, 1, std::min(left, 200));
+    auto r = ::poll(&p, 1, std::min(left, wait_slice_ms));
     if (r < 0 && errno != EINTR)
       return false;
     if (r > 0) {
@@ -338,17 +362,27 @@ void address_of(const sockaddr_storage& a, std::string& ip, int& port) {
 } // namespace
 
 void connection_stream::get_remote_ip_and_port(std::string& ip, int& port) const {
-  sockaddr_storage a{};
-  socklen_t len = sizeof a;
-  if (::getpeername(fd_, reinterpret_cast<sockaddr*>(&a), &len) == 0)
-    address_of(a, ip, port);
+  if (remote_port_ < 0) {
+    sockaddr_storage a{};
+    socklen_t len = sizeof a;
+    if (::getpeername(fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0)
+      return;
+    address_of(a, remote_ip_, remote_port_);
+  }
+  ip = remote_ip_;
+  port = remote_port_;
 }
 
 void connection_stream::get_local_ip_and_port(std::string& ip, int& port) const {
-  sockaddr_storage a{};
-  socklen_t len = sizeof a;
-  if (::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) == 0)
-    address_of(a, ip, port);
+  if (local_port_ < 0) {
+    sockaddr_storage a{};
+    socklen_t len = sizeof a;
+    if (::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0)
+      return;
+    address_of(a, local_ip_, local_port_);
+  }
+  ip = local_ip_;
+  port = local_port_;
 }
 
 std::string http_date_now() {

@@ -85,6 +85,12 @@ private:
 
   int fd_;
   connection_limits limits_;
+  /// A blocking socket with a receive timeout of one wait slice: waiting for the next request is
+  /// one `recv` per request instead of `poll` and then `recv`.
+  bool timed_recv_ = false;
+  /// Both ends of the connection, read once (the library asks on every request).
+  mutable std::string remote_ip_, local_ip_;
+  mutable int remote_port_ = -1, local_port_ = -1;
   std::string in_;
   std::size_t in_off_ = 0;
   std::string out_;

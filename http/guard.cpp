@@ -63,9 +63,23 @@ bool valid_host(std::string_view h) {
 
 } // namespace
 
+std::string origin_form(const std::string& target) {
+  auto sep = target.find("://");
+  if (sep == std::string::npos || !(ieq(target.substr(0, sep), "http") || ieq(target.substr(0, sep), "https")))
+    return target;
+  auto rest = target.find_first_of("/?#", sep + 3); // the authority ends at the path or the query
+  if (rest == std::string::npos)
+    return "/";
+  return target[rest] == '/' ? target.substr(rest) : "/" + target.substr(rest);
+}
+
 void sanitize_request(httplib::Request& req) {
   req.ranges.clear();
   req.headers.erase("Accept-Encoding");
+  // RFC 9112 §3.2.2: a server accepts the absolute form (`GET http://host/path`, as a proxy
+  // sends it). The library keeps the whole URI as the path; route what it names.
+  req.path = origin_form(req.path);
+  req.target = origin_form(req.target);
 }
 
 guard_verdict guard_request(const httplib::Request& req, std::size_t max_body_bytes, bool head_malformed) {

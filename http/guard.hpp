@@ -25,8 +25,12 @@ struct guard_verdict {
 guard_verdict guard_request(const httplib::Request& req, std::size_t max_body_bytes, bool head_malformed);
 
 /// Clears what cpp-httplib parsed that must never shape a response: byte ranges (the library
-/// would range any answer, refusals included) and Accept-Encoding (it would compress bodies).
+/// would range any answer, refusals included) and Accept-Encoding (it would compress bodies). An
+/// absolute-form target (`http://host/path?q`) becomes its origin form (`/path?q`).
 void sanitize_request(httplib::Request& req);
+
+/// `http://host/path?q` → `/path?q` (http or https, any case); any other target as it is.
+std::string origin_form(const std::string& target);
 
 /// JSON nesting deeper than `max_depth` (a linear scan that skips strings).
 bool too_deep(std::string_view body, int max_depth);

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <set>
 
+#include "http/guard.hpp"
 #include "server_fixture.hpp"
 
 using namespace booking;
@@ -391,6 +392,35 @@ TEST_CASE("unmatched and refused requests are counted and logged; admins acting 
   CHECK(all.find("route=unmatched status=404") != std::string::npos);
   CHECK(all.find("route=refused status=400") != std::string::npos);
   CHECK(all.find(db.tokens.at(1)) == std::string::npos);
+}
+
+TEST_CASE("an absolute-form target is routed as its path (RFC 9112 3.2.2)") {
+  CHECK(origin_form("http://h/healthz") == "/healthz");
+  CHECK(origin_form("HTTPS://h:8080/en/v2/training/booking?from=2026-01-05") == "/en/v2/training/booking?from=2026-01-05");
+  CHECK(origin_form("http://h") == "/");
+  CHECK(origin_form("http://h?x=1") == "/?x=1");
+  CHECK(origin_form("/healthz") == "/healthz");
+  CHECK(origin_form("ftp://h/healthz") == "ftp://h/healthz");
+  CHECK(origin_form("/a/http://b") == "/a/http://b");
+  seeded_db db{3};
+  server_process srv{db.path};
+  id_type member = db.admin == 1 ? 2 : 1;
+  auto auth = "Authorization: Bearer " + db.tokens.at(member) + "\r\n";
+  auto origin = exchange(srv.port(), get("/en/v2/training/booking", auth));
+  auto absolute = exchange(srv.port(), get("http://127.0.0.1:" + std::to_string(srv.port()) + "/en/v2/training/booking", auth));
+  REQUIRE(origin.size() == 1);
+  REQUIRE(absolute.size() == 1);
+  CHECK(absolute[0].status == 200);
+  CHECK(absolute[0].body == origin[0].body);
+  check_framing(absolute[0], all_tokens(db));
+  auto health = exchange(srv.port(), get("http://example.test/healthz"));
+  REQUIRE(health.size() == 1);
+  CHECK(health[0].status == 200);
+  // Other routes keep their answers: a member on an admin route through the absolute form is 403.
+  auto admin = exchange(srv.port(), get("http://h/en/v2/admin/audit", auth));
+  REQUIRE(admin.size() == 1);
+  CHECK(admin[0].status == 403);
+  CHECK(body_code(admin[0].body) == "forbidden");
 }
 
 TEST_CASE("the listening port is exclusive") {
