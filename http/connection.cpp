@@ -105,6 +105,9 @@ connection_stream::connection_stream(int fd, const connection_limits& limits) : 
   if (flags >= 0 && !(flags & O_NONBLOCK)) {
     timeval slice{0, wait_slice_ms * 1000};
     timed_recv_ = ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &slice, sizeof slice) == 0;
+    auto io = std::chrono::duration_cast<std::chrono::microseconds>(limits_.io_timeout).count();
+    timeval send_limit{static_cast<time_t>(io / 1000000), static_cast<suseconds_t>(io % 1000000)};
+    timed_send_ = io > 0 && ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &send_limit, sizeof send_limit) == 0;
   }
 }
 
@@ -321,6 +324,19 @@ ssize_t connection_stream::write(const char* ptr, size_t size) {
 bool connection_stream::flush() {
   std::size_t sent = 0;
   while (sent < out_.size()) {
+    if (timed_send_) {
+      // Blocks while the peer's window is full, at most `io_timeout` without progress (then
+      // EAGAIN: the peer is too slow, the connection fails).
+      auto n = ::send(fd_, out_.data() + sent, out_.size() - sent, MSG_NOSIGNAL);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0) {
+        failed_ = true;
+        break;
+      }
+      sent += static_cast<std::size_t>(n);
+      continue;
+    }
     pollfd p{fd_, POLLOUT, 0};
     int r;
     do {

@@ -88,6 +88,8 @@ private:
   /// A blocking socket with a receive timeout of one wait slice: waiting for the next request is
   /// one `recv` per request instead of `poll` and then `recv`.
   bool timed_recv_ = false;
+  /// The same socket with a send timeout of `io_timeout`: a write is one `send`, no `poll` first.
+  bool timed_send_ = false;
   /// Both ends of the connection, read once (the library asks on every request).
   mutable std::string remote_ip_, local_ip_;
   mutable int remote_port_ = -1, local_port_ = -1;
