@@ -1,5 +1,7 @@
 #include "http/connection.hpp"
 
+#include "telemetry/trace_context.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <cctype>
@@ -303,13 +305,17 @@ void connection_stream::refuse_head(int status, const char* reason_phrase, const
   r += "Content-Type: application/json; charset=utf-8\r\n";
   r += "Content-Length: " + std::to_string(body.size()) + "\r\n";
   r += "Date: " + http_date_now() + "\r\n";
+  // Every response carries a traceparent (SPEC §7); the head was not read, so a new trace.
+  r += "traceparent: " + format_traceparent(trace_context{random_trace_id(), random_span_id(), false, true}) + "\r\n";
   r += "Connection: close\r\n\r\n";
   r += body;
   out_ = std::move(r);
   flush();
   failed_ = true;
-  if (state_)
+  if (state_) {
     state_->close = true;
+    state_->refused_status = status;
+  }
 }
 
 ssize_t connection_stream::write(const char* ptr, size_t size) {

@@ -39,6 +39,8 @@ struct request_state {
   const void* pending_route = nullptr;
   std::string_view pending_params[4];
   std::chrono::steady_clock::time_point started{};
+  /// The stream refused the head itself (431, 408) and wrote the answer: its status, for the count.
+  int refused_status = 0;
   /// The credentials and the idempotency key as sent: cpp-httplib percent-decodes header values
   /// (`Bearer%20x` would read as `Bearer x`, `a%41` as `aA`) and drops empty ones.
   bool raw_headers = false; // captured (false outside the connection loop: use the parsed headers)

@@ -12,6 +12,10 @@
 //  - HEAD: answered by the GET route; the library sends the headers only.
 //  - `Keep-Alive`, `Accept-Ranges`, `Content-Length`: the post-routing step, which runs last, writes
 //    the framing headers from the body that is actually sent, and `Date`.
+#include <algorithm>
+#include <cctype>
+#include <string_view>
+
 #include <httplib.h>
 
 #include "http/connection.hpp"
@@ -32,6 +36,31 @@ Request& writable(const Request& req) {
   // cpp-httplib hands handlers a const view of the Request object it owns (non-const) for the
   // request's lifetime; clearing what it parsed before it acts on it is the point of the edge.
   return const_cast<Request&>(req);
+}
+
+/// `Connection` is a comma-separated list of case-insensitive options, possibly over several lines
+/// (RFC 9110 §7.6.1): any `close` ends the connection after this answer.
+bool asks_close(const Request& req) {
+  auto range = req.headers.equal_range("Connection");
+  for (auto i = range.first; i != range.second; ++i) {
+    std::string_view v{i->second};
+    while (!v.empty()) {
+      auto comma = v.find(',');
+      auto option = v.substr(0, comma);
+      while (!option.empty() && (option.front() == ' ' || option.front() == '\t'))
+        option.remove_prefix(1);
+      while (!option.empty() && (option.back() == ' ' || option.back() == '\t'))
+        option.remove_suffix(1);
+      if (option.size() == 5 && std::equal(option.begin(), option.end(), "close", [](char a, char b) {
+            return std::tolower(static_cast<unsigned char>(a)) == b;
+          }))
+        return true;
+      if (comma == std::string_view::npos)
+        break;
+      v.remove_prefix(comma + 1);
+    }
+  }
+  return false;
 }
 
 bool carries_body(const Request& req) {
@@ -78,6 +107,11 @@ handled route_request(route_context& ctx, const Request& req, Response& res) {
     if (body)
       close_after(res);
     count_unrouted(ctx, "unmatched", req, res);
+    return handled::Handled;
+  }
+  if (req.path.empty() || req.path.front() != '/') { // an absolute form of another scheme, or none
+    send_error(res, error_code::invalid_request, lang::en, true);
+    count_unrouted(ctx, "refused", req, res);
     return handled::Handled;
   }
   auto m = ctx.table.match(req.method, req.path);
@@ -164,7 +198,8 @@ void install_edge(httplib::Server& svr, route_context& ctx) {
     if (st && st->answered)
       return handled::Unhandled; // our own answer, whatever its status
     sanitize_request(writable(req));
-    auto status = res.status;
+    // A head the stream refused itself (431, 408) was answered there; the library saw a failed read.
+    auto status = st && st->refused_status ? st->refused_status : res.status;
     auto e = error_of_library_status(status);
     res.headers.clear();
     send_error(res, e, lang_of_path(req.path), true);
@@ -182,7 +217,7 @@ void install_edge(httplib::Server& svr, route_context& ctx) {
     // (its own test, case-sensitive): say so.
     auto conn = req.get_header_value("Connection");
     bool http10_close = req.version == "HTTP/1.0" && conn != "Keep-Alive";
-    bool close = (st && st->close) || http10_close || conn == "close";
+    bool close = (st && st->close) || http10_close || asks_close(req);
     if (close && st)
       st->close = true;
     for (const char* h : {"Content-Range", "Accept-Ranges", "Content-Encoding", "Transfer-Encoding", "Date",

@@ -2,7 +2,7 @@
 # The connection loop alone (no actors): booking-server's listener, also used by the benchmark ceiling.
 add_library(booking_edge_io STATIC ${CMAKE_CURRENT_LIST_DIR}/connection.cpp)
 target_include_directories(booking_edge_io PUBLIC ${PROJECT_SOURCE_DIR})
-target_link_libraries(booking_edge_io PUBLIC PkgConfig::HTTPLIB Threads::Threads)
+target_link_libraries(booking_edge_io PUBLIC booking_telemetry PkgConfig::HTTPLIB Threads::Threads)
 
 add_library(booking_http STATIC
   ${CMAKE_CURRENT_LIST_DIR}/server.cpp ${CMAKE_CURRENT_LIST_DIR}/guard.cpp ${CMAKE_CURRENT_LIST_DIR}/errors.cpp

@@ -58,9 +58,23 @@ void seed_waitlists(sql::connection& c, int members, instant now, seed_summary& 
                           "updated_at) VALUES (?1, ?2, 'booked', 0, ?3, ?3)"};
   sql::statement wait{c, "INSERT INTO waitlist_entries (session_id, user_id, status, joined_at, updated_at) "
                          "VALUES (?1, ?2, 'waiting', ?3, ?3)"};
-  int k = 0;
-  for (const auto& t : targets) {
+  // Few members (a small demo): the sessions with the fewest open seats, until enough are queued.
+  sql::statement fewest{c, "SELECT s.id, s.capacity, (SELECT count(*) FROM bookings b WHERE b.session_id = s.id "
+                           "AND b.status = 'booked') AS taken FROM sessions s WHERE s.starts_at >= ?1 "
+                           "ORDER BY s.capacity - taken, s.starts_at, s.id LIMIT 200"};
+  fewest.bind(1, (now + std::chrono::hours{48}).time_since_epoch().count());
+  std::vector<target> more;
+  while (fewest.step())
+    more.push_back(target{fewest.int64(0), fewest.int32(1), fewest.int32(2)});
+  int k = 0, queued = 0;
+  for (std::size_t n = 0; n < targets.size() + more.size() && queued < sessions_with_waitlist; ++n) {
+    auto in_first = n < targets.size();
+    const auto& t = in_first ? targets[n] : more[n - targets.size()];
+    if (!in_first && std::any_of(targets.begin(), targets.end(), [&](const target& x) { return x.id == t.id; }))
+      continue;
     int open = std::max(0, t.capacity - t.taken), waiters = 2 + k++ % 3;
+    if (!in_first)
+      waiters = std::min(waiters, std::max(1, members - open - t.taken)); // at least one waits
     std::vector<id_type> ids;
     candidates.bind(1, members).bind(2, t.id).bind(3, open + waiters);
     while (candidates.step())
@@ -68,6 +82,7 @@ void seed_waitlists(sql::connection& c, int members, instant now, seed_summary& 
     candidates.reset();
     if (static_cast<int>(ids.size()) < open + waiters)
       continue; // too few members to fill it and queue behind
+    ++queued;
     auto booked_at = (now - std::chrono::hours{30}).time_since_epoch().count();
     for (int i = 0; i < open; ++i) {
       book.bind(1, ids[static_cast<size_t>(i)]).bind(2, t.id).bind(3, booked_at).run();

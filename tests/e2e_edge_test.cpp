@@ -423,6 +423,47 @@ TEST_CASE("an absolute-form target is routed as its path (RFC 9112 3.2.2)") {
   CHECK(body_code(admin[0].body) == "forbidden");
 }
 
+TEST_CASE("second review: Connection options, head refusals traced and counted, other schemes") {
+  seeded_db db{3};
+  server_process srv{db.path};
+  // `close` in any case, in a list, or on a second Connection line ends the connection after the answer:
+  // the pipelined second request is never answered.
+  for (std::string conn : {"Connection: Close\r\n", "Connection: CLOSE\r\n", "Connection: keep-alive, close\r\n",
+                           "Connection: close, TE\r\n", "Connection: keep-alive\r\nConnection: close\r\n"}) {
+    INFO(conn);
+    bool closed = false;
+    auto rs = exchange(srv.port(), get("/healthz", conn) + get("/readyz"), &closed);
+    REQUIRE(rs.size() == 1);
+    CHECK(rs[0].status == 200);
+    CHECK(rs[0].header("connection") == "close");
+    CHECK(!rs[0].has("keep-alive"));
+    CHECK(closed);
+  }
+  bool closed = false;
+  auto both = exchange(srv.port(), get("/healthz", "Connection: keep-alive\r\n") + get("/readyz"), &closed);
+  CHECK(both.size() == 2);
+  // Heads the stream refuses itself carry a traceparent and are counted with the status sent.
+  auto big = exchange(srv.port(), "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(40000, 'a') + "\r\n\r\n");
+  REQUIRE(big.size() == 1);
+  CHECK(big[0].status == 431);
+  CHECK(big[0].header("traceparent").size() == 55);
+  std::string many = "GET /healthz HTTP/1.1\r\nHost: x\r\n";
+  for (int i = 0; i < 120; ++i)
+    many += "X-H" + std::to_string(i) + ": v\r\n";
+  auto lines = exchange(srv.port(), many + "\r\n");
+  REQUIRE(lines.size() == 1);
+  CHECK(lines[0].status == 431);
+  CHECK(lines[0].header("traceparent").size() == 55);
+  // An absolute form of another scheme is not a path of this server.
+  auto ftp = exchange(srv.port(), get("ftp://x/healthz"));
+  REQUIRE(ftp.size() == 1);
+  CHECK(ftp[0].status == 400);
+  CHECK(body_code(ftp[0].body) == "invalid_request");
+  std::this_thread::sleep_for(200ms);
+  auto m = srv.client().Get("/metrics")->body;
+  CHECK(m.find("booking_http_requests_total{method=\"GET\",route=\"refused\",status=\"431\"} 2") != std::string::npos);
+}
+
 TEST_CASE("the listening port is exclusive") {
   seeded_db db{3};
   server_process first{db.path};

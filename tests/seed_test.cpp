@@ -95,6 +95,27 @@ TEST_CASE("the seed has full future sessions with waiting entries, and an openin
   CHECK(sum.full_sessions >= 5);
 }
 
+TEST_CASE("a small demo (10 members, 1-4 weeks) still has full sessions with waiting entries") {
+  for (int weeks = 1; weeks <= 4; ++weeks) {
+    for (std::uint64_t seed : {5, 11}) {
+      INFO("weeks " << weeks << " seed " << seed);
+      test::temp_dir dir;
+      std::ostringstream t;
+      auto o = opts(dir.file("small.db"), seed);
+      o.users = 10;
+      o.weeks = weeks;
+      auto sum = seed_database(o, t);
+      sql::connection c{dir.file("small.db"), 1000};
+      sql::statement st{c, "SELECT count(DISTINCT w.session_id) FROM waitlist_entries w JOIN sessions s ON "
+                           "s.id = w.session_id WHERE w.status = 'waiting' AND s.capacity <= (SELECT count(*) "
+                           "FROM bookings b WHERE b.session_id = s.id AND b.status = 'booked')"};
+      REQUIRE(st.step());
+      CHECK(st.int64(0) >= 2);
+      CHECK(sum.waiting >= 2);
+    }
+  }
+}
+
 TEST_CASE("seeding refuses a database that holds users") {
   test::temp_dir dir;
   std::ostringstream t;
