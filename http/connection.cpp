@@ -157,31 +157,25 @@ bool connection_stream::wait_request(std::chrono::milliseconds idle, const std::
     auto left = millis_until(deadline);
     if (left == 0)
       return false;
-    if (timed_recv_ && left >= wait_slice_ms) {
-      // Blocks for at most one slice (the socket's receive timeout); every other read of this
-      // stream polls first, so it never waits on that timeout.
-      char buf[16 * 1024];
-      auto n = ::recv(fd_, buf, sizeof buf, 0);
-      if (n > 0) {
-        in_.append(buf, static_cast<std::size_t>(n));
-        return true;
-      }
-      if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+    // With the socket's receive timeout, `recv` itself waits at most one slice; the last, shorter
+    // slice of the deadline polls (every read inside a request polls first, so none waits on it).
+    bool timed = timed_recv_ && left >= wait_slice_ms;
+    if (!timed) {
+      pollfd p{fd_, POLLIN, 0};
+      auto r = ::poll(&p, 1, std::min(left, wait_slice_ms));
+      if (r < 0 && errno != EINTR)
         return false;
-      continue;
+      if (r <= 0)
+        continue;
     }
-    pollfd p{fd_, POLLIN, 0};
-    auto r = ::poll(&p, 1, std::min(left, wait_slice_ms));
-    if (r < 0 && errno != EINTR)
-      return false;
-    if (r > 0) {
-      char buf[16 * 1024];
-      auto n = ::recv(fd_, buf, sizeof buf, 0);
-      if (n <= 0)
-        return false;
+    char buf[16 * 1024];
+    auto n = ::recv(fd_, buf, sizeof buf, 0);
+    if (n > 0) {
       in_.append(buf, static_cast<std::size_t>(n));
       return true;
     }
+    if (!timed || n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+      return false; // a slice that ran out is EAGAIN: look at the listening socket again
   }
 }
 
@@ -330,30 +324,21 @@ ssize_t connection_stream::write(const char* ptr, size_t size) {
 bool connection_stream::flush() {
   std::size_t sent = 0;
   while (sent < out_.size()) {
-    if (timed_send_) {
-      // Blocks while the peer's window is full, at most `io_timeout` without progress (then
-      // EAGAIN: the peer is too slow, the connection fails).
-      auto n = ::send(fd_, out_.data() + sent, out_.size() - sent, MSG_NOSIGNAL);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n <= 0) {
+    // With the socket's send timeout, `send` itself waits (at most `io_timeout` without progress,
+    // then EAGAIN: the peer is too slow); otherwise poll first.
+    if (!timed_send_) {
+      pollfd p{fd_, POLLOUT, 0};
+      int r;
+      do {
+        r = ::poll(&p, 1, static_cast<int>(limits_.io_timeout.count()));
+      } while (r < 0 && errno == EINTR);
+      if (r <= 0) {
         failed_ = true;
         break;
       }
-      sent += static_cast<std::size_t>(n);
-      continue;
-    }
-    pollfd p{fd_, POLLOUT, 0};
-    int r;
-    do {
-      r = ::poll(&p, 1, static_cast<int>(limits_.io_timeout.count()));
-    } while (r < 0 && errno == EINTR);
-    if (r <= 0) {
-      failed_ = true;
-      break;
     }
     auto n = ::send(fd_, out_.data() + sent, out_.size() - sent, MSG_NOSIGNAL);
-    if (n < 0 && (errno == EINTR || errno == EAGAIN))
+    if (n < 0 && (errno == EINTR || (!timed_send_ && errno == EAGAIN)))
       continue;
     if (n <= 0) {
       failed_ = true;
@@ -384,27 +369,25 @@ void address_of(const sockaddr_storage& a, std::string& ip, int& port) {
 } // namespace
 
 void connection_stream::get_remote_ip_and_port(std::string& ip, int& port) const {
-  if (remote_port_ < 0) {
-    sockaddr_storage a{};
-    socklen_t len = sizeof a;
-    if (::getpeername(fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0)
-      return;
-    address_of(a, remote_ip_, remote_port_);
-  }
+  read_address_once(::getpeername, remote_ip_, remote_port_);
   ip = remote_ip_;
   port = remote_port_;
 }
 
 void connection_stream::get_local_ip_and_port(std::string& ip, int& port) const {
-  if (local_port_ < 0) {
-    sockaddr_storage a{};
-    socklen_t len = sizeof a;
-    if (::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0)
-      return;
-    address_of(a, local_ip_, local_port_);
-  }
+  read_address_once(::getsockname, local_ip_, local_port_);
   ip = local_ip_;
   port = local_port_;
+}
+
+void connection_stream::read_address_once(int (*query)(int, sockaddr*, socklen_t*), std::string& ip,
+                                          int& port) const {
+  if (port >= 0)
+    return;
+  sockaddr_storage a{};
+  socklen_t len = sizeof a;
+  if (query(fd_, reinterpret_cast<sockaddr*>(&a), &len) == 0)
+    address_of(a, ip, port);
 }
 
 std::string http_date_now() {

@@ -81,6 +81,8 @@ public:
 
 private:
   bool fill();
+  /// `getpeername` or `getsockname` into the cached address, unless it was read already.
+  void read_address_once(int (*query)(int, sockaddr*, socklen_t*), std::string& ip, int& port) const;
   void check_head_byte(char c);
   void check_line();
   void refuse_head(int status, const char* reason_phrase, const char* code, const char* message);

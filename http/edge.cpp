@@ -12,10 +12,6 @@
 //  - HEAD: answered by the GET route; the library sends the headers only.
 //  - `Keep-Alive`, `Accept-Ranges`, `Content-Length`: the post-routing step, which runs last, writes
 //    the framing headers from the body that is actually sent, and `Date`.
-#include <algorithm>
-#include <cctype>
-#include <string_view>
-
 #include <httplib.h>
 
 #include "http/connection.hpp"
@@ -36,31 +32,6 @@ Request& writable(const Request& req) {
   // cpp-httplib hands handlers a const view of the Request object it owns (non-const) for the
   // request's lifetime; clearing what it parsed before it acts on it is the point of the edge.
   return const_cast<Request&>(req);
-}
-
-/// `Connection` is a comma-separated list of case-insensitive options, possibly over several lines
-/// (RFC 9110 §7.6.1): any `close` ends the connection after this answer.
-bool asks_close(const Request& req) {
-  auto range = req.headers.equal_range("Connection");
-  for (auto i = range.first; i != range.second; ++i) {
-    std::string_view v{i->second};
-    while (!v.empty()) {
-      auto comma = v.find(',');
-      auto option = v.substr(0, comma);
-      while (!option.empty() && (option.front() == ' ' || option.front() == '\t'))
-        option.remove_prefix(1);
-      while (!option.empty() && (option.back() == ' ' || option.back() == '\t'))
-        option.remove_suffix(1);
-      if (option.size() == 5 && std::equal(option.begin(), option.end(), "close", [](char a, char b) {
-            return std::tolower(static_cast<unsigned char>(a)) == b;
-          }))
-        return true;
-      if (comma == std::string_view::npos)
-        break;
-      v.remove_prefix(comma + 1);
-    }
-  }
-  return false;
 }
 
 bool carries_body(const Request& req) {

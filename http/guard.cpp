@@ -61,16 +61,50 @@ bool valid_host(std::string_view h) {
   return true;
 }
 
+/// The length of an `http://` or `https://` prefix (any case), or 0.
+std::size_t absolute_scheme(std::string_view target) {
+  for (std::string_view scheme : {"http://", "https://"})
+    if (target.size() >= scheme.size() && ieq(target.substr(0, scheme.size()), scheme))
+      return scheme.size();
+  return 0;
+}
+
+void to_origin_form(std::string& target) {
+  auto scheme = absolute_scheme(target);
+  if (scheme == 0)
+    return; // the common case: nothing copied
+  auto rest = target.find_first_of("/?#", scheme); // the authority ends at the path or the query
+  if (rest == std::string::npos)
+    target = "/";
+  else if (target[rest] == '/')
+    target.erase(0, rest);
+  else
+    target.replace(0, rest, "/");
+}
+
 } // namespace
 
-std::string origin_form(const std::string& target) {
-  auto sep = target.find("://");
-  if (sep == std::string::npos || !(ieq(target.substr(0, sep), "http") || ieq(target.substr(0, sep), "https")))
-    return target;
-  auto rest = target.find_first_of("/?#", sep + 3); // the authority ends at the path or the query
-  if (rest == std::string::npos)
-    return "/";
-  return target[rest] == '/' ? target.substr(rest) : "/" + target.substr(rest);
+std::string origin_form(std::string target) {
+  to_origin_form(target);
+  return target;
+}
+
+bool asks_close(const httplib::Request& req) {
+  auto lines = req.headers.equal_range("Connection");
+  for (auto i = lines.first; i != lines.second; ++i) {
+    std::string_view rest{i->second};
+    for (;;) {
+      auto comma = rest.find(',');
+      auto option = rest.substr(0, comma);
+      auto first = option.find_first_not_of(" \t"), last = option.find_last_not_of(" \t");
+      if (first != std::string_view::npos && ieq(option.substr(first, last - first + 1), "close"))
+        return true;
+      if (comma == std::string_view::npos)
+        break;
+      rest.remove_prefix(comma + 1);
+    }
+  }
+  return false;
 }
 
 void sanitize_request(httplib::Request& req) {
@@ -78,8 +112,8 @@ void sanitize_request(httplib::Request& req) {
   req.headers.erase("Accept-Encoding");
   // RFC 9112 §3.2.2: a server accepts the absolute form (`GET http://host/path`, as a proxy
   // sends it). The library keeps the whole URI as the path; route what it names.
-  req.path = origin_form(req.path);
-  req.target = origin_form(req.target);
+  to_origin_form(req.path);
+  to_origin_form(req.target);
 }
 
 guard_verdict guard_request(const httplib::Request& req, std::size_t max_body_bytes, bool head_malformed) {

@@ -30,7 +30,11 @@ guard_verdict guard_request(const httplib::Request& req, std::size_t max_body_by
 void sanitize_request(httplib::Request& req);
 
 /// `http://host/path?q` → `/path?q` (http or https, any case); any other target as it is.
-std::string origin_form(const std::string& target);
+std::string origin_form(std::string target);
+
+/// Whether the request's `Connection` options (a comma-separated, case-insensitive list over any
+/// number of header lines, RFC 9110 §7.6.1) include `close`.
+bool asks_close(const httplib::Request& req);
 
 /// JSON nesting deeper than `max_depth` (a linear scan that skips strings).
 bool too_deep(std::string_view body, int max_depth);

@@ -39,17 +39,20 @@ std::string token_for(std::mt19937_64& rng) {
 /// then 2-4 more members with credits join each waitlist, an hour apart, in a deterministic order.
 void seed_waitlists(sql::connection& c, int members, instant now, seed_summary& sum) {
   constexpr int sessions_with_waitlist = 5;
-  sql::statement pick{c, "SELECT s.id, s.capacity, (SELECT count(*) FROM bookings b WHERE b.session_id = s.id "
-                         "AND b.status = 'booked') AS taken FROM sessions s WHERE s.starts_at >= ?1 "
-                         "ORDER BY taken * 1.0 / s.capacity DESC, s.starts_at, s.id LIMIT ?2"};
-  pick.bind(1, (now + std::chrono::hours{48}).time_since_epoch().count()).bind(2, sessions_with_waitlist);
   struct target {
     id_type id;
     int capacity, taken;
   };
-  std::vector<target> targets;
-  while (pick.step())
-    targets.push_back(target{pick.int64(0), pick.int32(1), pick.int32(2)});
+  auto future_sessions = [&](const char* order, int limit) {
+    sql::statement st{c, (std::string("SELECT s.id, s.capacity, (SELECT count(*) FROM bookings b WHERE "
+                                      "b.session_id = s.id AND b.status = 'booked') AS taken FROM sessions s "
+                                      "WHERE s.starts_at >= ?1 ORDER BY ") + order + " LIMIT ?2").c_str()};
+    st.bind(1, (now + std::chrono::hours{48}).time_since_epoch().count()).bind(2, limit);
+    std::vector<target> out;
+    while (st.step())
+      out.push_back(target{st.int64(0), st.int32(1), st.int32(2)});
+    return out;
+  };
   sql::statement candidates{c, "SELECT u.id FROM users u WHERE u.id <= ?1 AND u.credits >= 1 AND NOT EXISTS "
                                "(SELECT 1 FROM bookings b WHERE b.user_id = u.id AND b.session_id = ?2 AND "
                                "b.status = 'booked') ORDER BY (u.id * 2654435761 + ?2 * 40503) % 1000003, u.id "
@@ -58,31 +61,16 @@ void seed_waitlists(sql::connection& c, int members, instant now, seed_summary& 
                           "updated_at) VALUES (?1, ?2, 'booked', 0, ?3, ?3)"};
   sql::statement wait{c, "INSERT INTO waitlist_entries (session_id, user_id, status, joined_at, updated_at) "
                          "VALUES (?1, ?2, 'waiting', ?3, ?3)"};
-  // Few members (a small demo): the sessions with the fewest open seats, until enough are queued.
-  sql::statement fewest{c, "SELECT s.id, s.capacity, (SELECT count(*) FROM bookings b WHERE b.session_id = s.id "
-                           "AND b.status = 'booked') AS taken FROM sessions s WHERE s.starts_at >= ?1 "
-                           "ORDER BY s.capacity - taken, s.starts_at, s.id LIMIT 200"};
-  fewest.bind(1, (now + std::chrono::hours{48}).time_since_epoch().count());
-  std::vector<target> more;
-  while (fewest.step())
-    more.push_back(target{fewest.int64(0), fewest.int32(1), fewest.int32(2)});
   int k = 0, queued = 0;
-  for (std::size_t n = 0; n < targets.size() + more.size() && queued < sessions_with_waitlist; ++n) {
-    auto in_first = n < targets.size();
-    const auto& t = in_first ? targets[n] : more[n - targets.size()];
-    if (!in_first && std::any_of(targets.begin(), targets.end(), [&](const target& x) { return x.id == t.id; }))
-      continue;
-    int open = std::max(0, t.capacity - t.taken), waiters = 2 + k++ % 3;
-    if (!in_first)
-      waiters = std::min(waiters, std::max(1, members - open - t.taken)); // at least one waits
+  // Fills `t` to capacity and queues `waiters` behind it; false when there are too few members.
+  auto fill_and_queue = [&](const target& t, int open, int waiters) {
     std::vector<id_type> ids;
     candidates.bind(1, members).bind(2, t.id).bind(3, open + waiters);
     while (candidates.step())
       ids.push_back(candidates.int64(0));
     candidates.reset();
     if (static_cast<int>(ids.size()) < open + waiters)
-      continue; // too few members to fill it and queue behind
-    ++queued;
+      return false;
     auto booked_at = (now - std::chrono::hours{30}).time_since_epoch().count();
     for (int i = 0; i < open; ++i) {
       book.bind(1, ids[static_cast<size_t>(i)]).bind(2, t.id).bind(3, booked_at).run();
@@ -94,6 +82,23 @@ void seed_waitlists(sql::connection& c, int members, instant now, seed_summary& 
       wait.bind(1, t.id).bind(2, ids[static_cast<size_t>(open + i)]).bind(3, joined.time_since_epoch().count()).run();
       ++sum.waiting;
     }
+    ++queued;
+    return true;
+  };
+  auto fullest = future_sessions("taken * 1.0 / s.capacity DESC, s.starts_at, s.id", sessions_with_waitlist);
+  for (const auto& t : fullest)
+    fill_and_queue(t, std::max(0, t.capacity - t.taken), 2 + k++ % 3);
+  if (queued == sessions_with_waitlist)
+    return;
+  // Few members (a small demo): the sessions with the fewest open seats, until enough are queued, with
+  // fewer waiters where the members run out (at least one).
+  for (const auto& t : future_sessions("s.capacity - taken, s.starts_at, s.id", 200)) {
+    if (queued == sessions_with_waitlist)
+      break;
+    if (std::any_of(fullest.begin(), fullest.end(), [&](const target& x) { return x.id == t.id; }))
+      continue;
+    int open = std::max(0, t.capacity - t.taken);
+    fill_and_queue(t, open, std::min(2 + k++ % 3, std::max(1, members - open - t.taken)));
   }
 }
 
