@@ -11,6 +11,7 @@
 #include "http/listener.hpp"
 #include "http/maintenance.hpp"
 #include "http/server.hpp"
+#include "model/time_zone.hpp"
 #include "telemetry/log.hpp"
 
 using namespace booking;
@@ -41,6 +42,12 @@ int main(int argc, char** argv) {
   }
   if (cfg.waitlist_cutoff_hours > 24 * 366 || cfg.cancel_window_hours > 24 * 366) {
     std::cerr << "booking-server: --waitlist-cutoff-hours and --cancel-window-hours must be at most 8784\n";
+    return 2;
+  }
+  try {
+    (void)zone{cfg.timezone}; // before the database is touched: a bad zone changes no file
+  } catch (const std::exception& e) {
+    log_error("invalid command line").kv("error", std::string("--timezone: ") + e.what());
     return 2;
   }
   try {

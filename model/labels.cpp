@@ -138,7 +138,7 @@ const char* error_message(error_code e, lang l) {
     case error_code::none: return en ? "OK" : "成功";
     case error_code::invalid_request: return en ? "The request is invalid." : "請求格式不正確。";
     case error_code::unauthorized: return en ? "A valid bearer token is required." : "需要有效的存取權杖。";
-    case error_code::forbidden: return en ? "You may not act for this user." : "您無權代表此使用者操作。";
+    case error_code::forbidden: return en ? "You are not allowed to do this." : "您無權執行此操作。";
     case error_code::not_found: return en ? "Not found." : "找不到資源。";
     case error_code::method_not_allowed:
       return en ? "This method is not allowed on this path." : "此路徑不支援這個請求方法。";
@@ -147,7 +147,7 @@ const char* error_message(error_code e, lang l) {
     case error_code::session_closed:
       return en ? "This session is closed: it has started, was cancelled, or its waitlist has closed."
                 : "此課程已關閉：已開始、已取消，或候補已截止。";
-    case error_code::insufficient_credits: return en ? "You have no credits left." : "您的點數不足。";
+    case error_code::insufficient_credits: return en ? "There are not enough credits for this." : "點數不足。";
     case error_code::insufficient_leave_quota: return en ? "You have no leave left." : "您的請假次數已用完。";
     case error_code::not_cancellable: return en ? "This booking cannot be changed any more." : "此預約已無法變更。";
     case error_code::already_waitlisted:

@@ -113,7 +113,7 @@ TEST_CASE("admin routes: no token 401, a member's token 403, bad language 404") 
     CHECK(error_code_of(none) == "unauthorized");
     auto m = send("zh-tw", bearer(e.tok(member)));
     CHECK_MESSAGE(m->status == 403, path);
-    CHECK(body_of(m)["error"]["message"] == "您無權代表此使用者操作。");
+    CHECK(body_of(m)["error"]["message"] == "您無權執行此操作。");
     CHECK_MESSAGE(send("fr", e.admin())->status == 404, path);
     CHECK(send("en", bearer("not-a-token"))->status == 401);
   }

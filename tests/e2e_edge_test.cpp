@@ -480,6 +480,23 @@ TEST_CASE("the listening port is exclusive") {
   CHECK(first.alive());
 }
 
+TEST_CASE("an unknown --timezone is refused before the database is created or migrated") {
+  temp_dir dir;
+  auto db = dir.file("never.db");
+  auto err = dir.file("stderr.log");
+  auto cmd = std::string("timeout 20 ") + BOOKING_SERVER_PATH + " --db=" + db + " --port=0 --timezone=Mars/Olympus"
+             + " >/dev/null 2>" + err;
+  auto rc = std::system(cmd.c_str());
+  REQUIRE(WIFEXITED(rc));
+  CHECK(WEXITSTATUS(rc) == 2);
+  std::ifstream in{err};
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  INFO("stderr: " << text);
+  CHECK(text.find("invalid command line") != std::string::npos);
+  CHECK(text.find("Mars/Olympus") != std::string::npos);
+  CHECK(!std::ifstream{db}.good()); // no file: nothing was created, nothing migrated
+}
+
 TEST_CASE("review findings: method labels bounded, header values as sent, 405 language, PATCH without length") {
   seeded_db db{5};
   auto s = db.add_session(72, 5);

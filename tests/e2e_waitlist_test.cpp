@@ -197,7 +197,7 @@ TEST_CASE("waitlist: every refusal, in both languages, and nothing changes") {
   check({e.join(4, small, "zh-tw"), 409, "waitlist_full", "此課程的候補名單已滿。"});
   e.set_credits(5, 0);
   check({e.join(5, full), 409, "insufficient_credits", nullptr});
-  check({e.join(5, full, "zh-tw"), 409, "insufficient_credits", "您的點數不足。"});
+  check({e.join(5, full, "zh-tw"), 409, "insufficient_credits", "點數不足。"});
   e.db.exec("UPDATE sessions SET status = 'cancelled' WHERE id = " + std::to_string(open));
   check({e.join(3, open), 409, "session_closed", nullptr}); // cancelled by the studio
   auto cancelled_book = e.cli.Post("/en/v2/training/bookings", bearer(e.tok(6)), json{{"session_id", open}}.dump(),

@@ -1,6 +1,6 @@
 # End-to-end suites: each starts real booking-server processes.
 function(booking_e2e_test name source)
-  booking_test(${name} test_main.cpp ${source})
+  booking_test(${name} ${source})
   target_link_libraries(${name} PRIVATE booking_http)
   target_compile_definitions(${name} PRIVATE BOOKING_SERVER_PATH="$<TARGET_FILE:booking-server>")
   add_dependencies(${name} booking-server)
