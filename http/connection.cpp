@@ -204,7 +204,9 @@ bool connection_stream::fill() {
   } while (r < 0 && errno == EINTR);
   if (r <= 0) {
     if (r == 0 && in_head_ && head_bytes_ > 0)
-      refuse_head(408, "Request Timeout", "invalid_request", "The request head was not received in time.");
+      refuse_request(408, "Request Timeout", "invalid_request", "The request head was not received in time.");
+    else if (r == 0 && !in_head_ && state_) // the library reads a body: it stalled
+      refuse_request(408, "Request Timeout", "invalid_request", "The request body was not received in time.");
     failed_ = true;
     return false;
   }
@@ -244,7 +246,7 @@ ssize_t connection_stream::read(char* ptr, size_t size) {
 
 void connection_stream::check_head_byte(char c) {
   if (++head_bytes_ > limits_.max_head_bytes) {
-    refuse_head(431, "Request Header Fields Too Large", "invalid_request",
+    refuse_request(431, "Request Header Fields Too Large", "invalid_request",
                 "The request head is too large.");
     return;
   }
@@ -267,7 +269,7 @@ void connection_stream::check_line() {
   }
   ++head_lines_;
   if (head_lines_ > limits_.max_header_lines + 1) {
-    refuse_head(431, "Request Header Fields Too Large", "invalid_request", "Too many header fields.");
+    refuse_request(431, "Request Header Fields Too Large", "invalid_request", "Too many header fields.");
     return;
   }
   if (!bad && head_lines_ == 1) {
@@ -292,14 +294,16 @@ void connection_stream::check_line() {
     state_->problem = head_problem::malformed;
 }
 
-void connection_stream::refuse_head(int status, const char* reason_phrase, const char* code, const char* message) {
-  // The library would buffer without limit or wait on: answer here, exactly framed, and close.
+void connection_stream::refuse_request(int status, const char* reason_phrase, const char* code, const char* message) {
+  // The library would buffer without limit, wait on, or close without a word: answer here, exactly
+  // framed, and close.
   std::string body = std::string(R"({"error":{"code":")") + code + R"(","message":")" + message + "\"}}";
   std::string r = "HTTP/1.1 " + std::to_string(status) + ' ' + reason_phrase + "\r\n";
   r += "Content-Type: application/json; charset=utf-8\r\n";
   r += "Content-Length: " + std::to_string(body.size()) + "\r\n";
   r += "Date: " + http_date_now() + "\r\n";
-  // Every response carries a traceparent (SPEC §7); the head was not read, so a new trace.
+  // Every response carries a traceparent (SPEC §7); the head was not read or not yet routed, so a
+  // new trace.
   r += "traceparent: " + format_traceparent(trace_context{random_trace_id(), random_span_id(), false, true}) + "\r\n";
   r += "Connection: close\r\n\r\n";
   r += body;

@@ -85,7 +85,8 @@ private:
   void read_address_once(int (*query)(int, sockaddr*, socklen_t*), std::string& ip, int& port) const;
   void check_head_byte(char c);
   void check_line();
-  void refuse_head(int status, const char* reason_phrase, const char* code, const char* message);
+  /// Answers 408 or 431 on the socket itself and fails the stream (the library's answer is dropped).
+  void refuse_request(int status, const char* reason_phrase, const char* code, const char* message);
 
   int fd_;
   connection_limits limits_;

@@ -480,6 +480,42 @@ TEST_CASE("the listening port is exclusive") {
   CHECK(first.alive());
 }
 
+TEST_CASE("a stalled head or body gets 408, framed and traced, and the connection closes") {
+  seeded_db db{3};
+  server_process srv{db.path, {"--io-timeout-seconds=1"}};
+  bool closed = false;
+  auto head = exchange(srv.port(), "GET /healthz HTTP/1.1\r\nHost: x\r\n", &closed, false, 3000ms);
+  REQUIRE(head.size() == 1);
+  CHECK(head[0].status == 408);
+  CHECK(body_code(head[0].body) == "invalid_request");
+  CHECK(head[0].header("traceparent").size() == 55);
+  CHECK(head[0].header("connection") == "close");
+  CHECK(closed);
+  // Ten bytes announced, three sent: the body never completes.
+  auto bookings_of = [](const std::string& path) {
+    sql::connection c{path, 5000};
+    sql::statement st{c, "SELECT count(*) FROM bookings"};
+    return st.step() ? st.int64(0) : -1;
+  };
+  auto before = bookings_of(db.path);
+  closed = false;
+  auto body = exchange(srv.port(),
+                       "POST /en/v2/training/bookings HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + db.tokens.at(1) +
+                           "\r\nContent-Type: application/json\r\nContent-Length: 10\r\n\r\n{\"s",
+                       &closed, false, 3000ms);
+  REQUIRE(body.size() == 1);
+  CHECK(body[0].status == 408);
+  CHECK(body_code(body[0].body) == "invalid_request");
+  CHECK(body[0].header("traceparent").size() == 55);
+  CHECK(body[0].header("connection") == "close");
+  CHECK(closed);
+  std::this_thread::sleep_for(200ms);
+  auto m = srv.client().Get("/metrics")->body;
+  CHECK(m.find("booking_http_requests_total{method=\"GET\",route=\"refused\",status=\"408\"} 1") != std::string::npos);
+  CHECK(m.find("booking_http_requests_total{method=\"POST\",route=\"refused\",status=\"408\"} 1") != std::string::npos);
+  CHECK(bookings_of(db.path) == before); // the partial body booked nothing
+}
+
 TEST_CASE("an unknown --timezone is refused before the database is created or migrated") {
   temp_dir dir;
   auto db = dir.file("never.db");
