@@ -8,7 +8,8 @@
 //  - the error handler (any status >= 400): answers the library's own errors (400, 414, 416, 413,
 //    500) with a JSON error; our own answers pass unchanged.
 //  - the exception handler: a generic JSON 500, details only in the log.
-//  - 100-continue: the guard runs before the library sends `100 Continue`; a refusal is the answer.
+//  - 100-continue: the guard, and on API routes the bearer token, are checked before the library
+//    sends `100 Continue`; a refusal (or 401) is the answer.
 //  - HEAD: answered by the GET route; the library sends the headers only.
 //  - `Keep-Alive`, `Accept-Ranges`, `Content-Length`: the post-routing step, which runs last, writes
 //    the framing headers from the body that is actually sent, and `Date`.
@@ -63,6 +64,28 @@ bool refuse_if_needed(route_context& ctx, const Request& req, Response& res) {
     res.status = verdict.status;
   mark_answered();
   count_unrouted(ctx, "refused", req, res);
+  return true;
+}
+
+/// `Expect: 100-continue` on an API route without exactly one valid bearer token: 401 instead of
+/// inviting a body the route would refuse after reading it. A store failure while looking the token
+/// up leaves the answer to the route, after the body.
+bool refuse_unauthenticated(route_context& ctx, const Request& req, Response& res) {
+  auto m = ctx.table.match(req.method, req.path);
+  if (!m.r || !m.r->api)
+    return false;
+  auto* st = current_request();
+  bool raw = st && st->raw_headers;
+  auto count = raw ? static_cast<std::size_t>(st->authorization_headers) : req.get_header_value_count("Authorization");
+  try {
+    if (count == 1 && ctx.auth.authenticate(raw ? st->raw_authorization : req.get_header_value("Authorization")))
+      return false;
+  } catch (const std::exception&) {
+    return false;
+  }
+  send_error(res, error_code::unauthorized, m.language, true);
+  mark_answered();
+  count_unrouted(ctx, m.r->label.c_str(), req, res);
   return true;
 }
 
@@ -148,10 +171,10 @@ void install_edge(httplib::Server& svr, route_context& ctx) {
   svr.Post(".*", [x](const Request& req, Response& res) { route_with_body(*x, req, res); });
   svr.Patch(".*", [x](const Request& req, Response& res) { route_with_body(*x, req, res); });
 
-  // `Expect: 100-continue`: the guard decides before the library invites the body.
+  // `Expect: 100-continue`: the guard and the token decide before the library invites the body.
   svr.set_expect_100_continue_handler([x](const Request& req, Response& res) {
     sanitize_request(writable(req));
-    return refuse_if_needed(*x, req, res) ? res.status : 100;
+    return refuse_if_needed(*x, req, res) || refuse_unauthenticated(*x, req, res) ? res.status : 100;
   });
 
   svr.set_exception_handler([](const Request& req, Response& res, std::exception_ptr) {

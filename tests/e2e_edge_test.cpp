@@ -265,6 +265,26 @@ TEST_CASE("headers: Host, Bearer, whitespace before colons, control bytes, foldi
   auto raw = raw_exchange(srv.port(), "POST /en/v2/training/bookings HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + tok
                                         + "\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n{}", 600ms);
   CHECK(raw.rfind("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 400 ", 0) == 0);
+  // Without a valid token the body is never invited: 401 in the path's language, and the connection closes.
+  for (std::string auth : {std::string(), std::string("Authorization: Bearer nope\r\n"),
+                           "Authorization: Bearer " + tok + "\r\nAuthorization: Bearer " + tok + "\r\n"}) {
+    INFO(auth);
+    bool shut = false;
+    auto denied = exchange(srv.port(), "POST /zh-tw/v2/training/bookings HTTP/1.1\r\nHost: x\r\n" + auth
+                                           + "Expect: 100-continue\r\nContent-Length: 2\r\n\r\n", &shut);
+    REQUIRE(denied.size() == 1);
+    CHECK(denied[0].status == 401);
+    CHECK(body_code(denied[0].body) == "unauthorized");
+    CHECK(denied[0].body.find("需要有效的存取權杖") != std::string::npos);
+    CHECK(denied[0].header("www-authenticate") == "Bearer");
+    CHECK(denied[0].header("connection") == "close");
+    CHECK(shut);
+  }
+  // An unknown path is still answered by the router (404), not by authentication.
+  auto unknown = exchange(srv.port(), "POST /en/v2/nowhere HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+                                      "Content-Length: 2\r\n\r\n{}");
+  REQUIRE(!unknown.empty());
+  CHECK(unknown[0].status != 401);
   CHECK(srv.alive());
 }
 
