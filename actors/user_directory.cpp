@@ -1,5 +1,7 @@
 #include "actors/user_directory.hpp"
 
+#include <algorithm>
+
 #include <caf/all.hpp>
 
 #include "actors/defaults.hpp"
@@ -17,8 +19,7 @@ user_cache_actor& user_directory_state::find_or_spawn(id_type user, bool& spawne
     i->second.last_used = now;
     return i->second.hdl;
   }
-  while (!lru.empty() && users.size() >= ctx->max_users)
-    evict(lru.back(), false);
+  make_room();
   lru.push_front(user);
   auto incarnation = ctx->published->next_incarnation();
   // Lazy: the actor is first scheduled by the request that follows, not once more to start empty.
@@ -26,6 +27,24 @@ user_cache_actor& user_directory_state::find_or_spawn(id_type user, bool& spawne
   ctx->published->claim(user, incarnation, hdl); // before the actor can publish
   ctx->metrics->user_actor_started();
   return users.emplace(user, entry{std::move(hdl), lru.begin(), now}).first->second.hdl;
+}
+
+void user_directory_state::make_room() {
+  // A few second chances per call: when every cached user is busy, a spawn still costs a bounded
+  // number of steps (it then evicts the least recently seen by the directory, as plain LRU would).
+  std::size_t second_chances = std::min<std::size_t>(users.size(), 16);
+  while (!lru.empty() && users.size() >= ctx->max_users) {
+    auto user = lru.back();
+    auto& e = users.at(user);
+    auto asked = ctx->published->last_asked(user);
+    if (asked > e.last_used && second_chances > 0) {
+      --second_chances;
+      e.last_used = asked;
+      lru.splice(lru.begin(), lru, e.lru_pos);
+      continue;
+    }
+    evict(user, false);
+  }
 }
 
 void user_directory_state::evict(id_type user, bool idle) {

@@ -37,6 +37,10 @@ struct user_directory_state {
   /// The user's actor, spawned if needed; marks it most recently used.
   user_cache_actor& find_or_spawn(id_type user, bool& spawned);
   void sweep_idle();
+  /// Stops least recently used actors until there is room for one more. Pages answered on the HTTP
+  /// threads and requests sent straight to a user's actor do not pass through here: a user asked
+  /// since the directory last saw them is moved to the front instead (at most 16 per call).
+  void make_room();
   /// The user's actor, with the request prepared for it: the location list, and (sampled) this
   /// hop's span as the parent of the next.
   user_cache_actor& forward(page_query& q);

@@ -365,6 +365,30 @@ TEST_CASE("eviction respects the cap, least recently used first") {
   CHECK(st->users.size() == 10);
 }
 
+TEST_CASE("capacity eviction counts pages served from the published entries as use") {
+  actor_db data{4};
+  core_options o;
+  o.cache_max_users = 3;
+  o.directory_shards = 1;
+  deterministic t{data.path, o};
+  for (size_t i = 0; i < 3; ++i) {
+    t.ask(data.users[i]);
+    t.settle();
+  }
+  // User 0, the least recently seen by the directory, keeps being answered on the HTTP threads.
+  std::this_thread::sleep_for(2ms);
+  CHECK(published_now(t, data.users[0]));
+  t.ask(data.users[3]); // a fourth user: one actor must go
+  t.settle();
+  auto& dir = t.c->directory_for(data.users[0]);
+  auto* st = &caf::actor_cast<user_directory_actor::stateful_pointer<user_directory_state>>(dir)->state;
+  CHECK(st->users.size() == 3);
+  CHECK(t.m.user_evictions_capacity->Value() == 1);
+  CHECK(st->users.count(data.users[0]) == 1); // in use, though the directory had not seen it
+  CHECK(st->users.count(data.users[1]) == 0); // the least recently used
+  CHECK(published_now(t, data.users[0]));
+}
+
 TEST_CASE("idle user actors stop after cache-idle-seconds") {
   actor_db data{5};
   core_options o;
