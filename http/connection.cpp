@@ -185,6 +185,8 @@ void connection_stream::begin_request(request_state& state) {
   in_head_ = true;
   head_bytes_ = 0;
   head_lines_ = 0;
+  zh_ = false;
+  http10_ = false;
   line_.clear();
   head_deadline_ = clock_type::now() + limits_.head_timeout;
 }
@@ -204,9 +206,9 @@ bool connection_stream::fill() {
   } while (r < 0 && errno == EINTR);
   if (r <= 0) {
     if (r == 0 && in_head_ && head_bytes_ > 0)
-      refuse_request(408, "Request Timeout", "invalid_request", "The request head was not received in time.");
+      refuse_request(408, "Request Timeout", "The request head was not received in time.", "未能及時收到請求標頭。");
     else if (r == 0 && !in_head_ && state_) // the library reads a body: it stalled
-      refuse_request(408, "Request Timeout", "invalid_request", "The request body was not received in time.");
+      refuse_request(408, "Request Timeout", "The request body was not received in time.", "未能及時收到請求內容。");
     failed_ = true;
     return false;
   }
@@ -244,10 +246,27 @@ ssize_t connection_stream::read(char* ptr, size_t size) {
   return static_cast<ssize_t>(k);
 }
 
+namespace {
+
+/// Whether a request line's target (origin or absolute form) is under `/zh-tw/`.
+bool zh_target(std::string_view line) {
+  auto sp = line.find(' ');
+  if (sp == std::string_view::npos)
+    return false;
+  auto target = line.substr(sp + 1);
+  target = target.substr(0, target.find(' '));
+  if (auto scheme = target.find("://"); scheme != std::string_view::npos) {
+    auto slash = target.find('/', scheme + 3);
+    target = slash == std::string_view::npos ? std::string_view{} : target.substr(slash);
+  }
+  return target.substr(0, 7) == "/zh-tw/";
+}
+
+} // namespace
+
 void connection_stream::check_head_byte(char c) {
   if (++head_bytes_ > limits_.max_head_bytes) {
-    refuse_request(431, "Request Header Fields Too Large", "invalid_request",
-                "The request head is too large.");
+    refuse_request(431, "Request Header Fields Too Large", "The request head is too large.", "請求標頭過大。");
     return;
   }
   line_.push_back(c);
@@ -269,11 +288,13 @@ void connection_stream::check_line() {
   }
   ++head_lines_;
   if (head_lines_ > limits_.max_header_lines + 1) {
-    refuse_request(431, "Request Header Fields Too Large", "invalid_request", "Too many header fields.");
+    refuse_request(431, "Request Header Fields Too Large", "Too many header fields.", "請求標頭欄位過多。");
     return;
   }
   if (!bad && head_lines_ == 1) {
     bad = !request_line_ok(l);
+    zh_ = zh_target(l);
+    http10_ = l.size() >= 8 && l.substr(l.size() - 8) == "HTTP/1.0";
   } else if (!bad && l.empty()) {
     in_head_ = false; // the blank line: the head is complete
   } else if (!bad) {
@@ -294,10 +315,11 @@ void connection_stream::check_line() {
     state_->problem = head_problem::malformed;
 }
 
-void connection_stream::refuse_request(int status, const char* reason_phrase, const char* code, const char* message) {
+void connection_stream::refuse_request(int status, const char* reason_phrase, const char* en, const char* zh) {
   // The library would buffer without limit, wait on, or close without a word: answer here, exactly
   // framed, and close.
-  std::string body = std::string(R"({"error":{"code":")") + code + R"(","message":")" + message + "\"}}";
+  // In the path's language once the request line has been read (SPEC §4), else in English.
+  std::string body = std::string(R"({"error":{"code":"invalid_request","message":")") + (zh_ ? zh : en) + "\"}}";
   std::string r = "HTTP/1.1 " + std::to_string(status) + ' ' + reason_phrase + "\r\n";
   r += "Content-Type: application/json; charset=utf-8\r\n";
   r += "Content-Length: " + std::to_string(body.size()) + "\r\n";
@@ -319,6 +341,10 @@ void connection_stream::refuse_request(int status, const char* reason_phrase, co
 ssize_t connection_stream::write(const char* ptr, size_t size) {
   if (failed_)
     return -1;
+  // An HTTP/1.0 client's `Expect: 100-continue` is ignored (RFC 9110 §10.1.1): the library's
+  // interim answer is not sent, and the client sends its body as HTTP/1.0 does.
+  if (http10_ && std::string_view{ptr, size} == "HTTP/1.1 100 Continue\r\n\r\n")
+    return static_cast<ssize_t>(size);
   out_.append(ptr, size);
   if (out_.size() >= 64 * 1024 && !flush())
     return -1;

@@ -86,7 +86,7 @@ private:
   void check_head_byte(char c);
   void check_line();
   /// Answers 408 or 431 on the socket itself and fails the stream (the library's answer is dropped).
-  void refuse_request(int status, const char* reason_phrase, const char* code, const char* message);
+  void refuse_request(int status, const char* reason_phrase, const char* en, const char* zh);
 
   int fd_;
   connection_limits limits_;
@@ -107,6 +107,8 @@ private:
   bool in_head_ = false;
   std::size_t head_bytes_ = 0;
   std::size_t head_lines_ = 0;
+  bool zh_ = false; // the request line's target is under /zh-tw/: refusals in Chinese
+  bool http10_ = false; // an HTTP/1.0 request: no interim 100 Continue
   std::string line_;
   std::chrono::steady_clock::time_point head_deadline_{};
 };

@@ -4,6 +4,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include <caf/actor_system.hpp>
 #include <pthread.h>
@@ -40,6 +41,23 @@ int main(int argc, char** argv) {
     log_error("invalid command line").kv("error", "--trace-sample-rate must be between 0 and 1");
     return 2;
   }
+  // Values that would leave the server unable to answer anything are refused, not clamped.
+  const std::pair<const char*, std::size_t> at_least_one[] = {
+    {"--http-threads", cfg.http_threads},           {"--max-inflight", cfg.max_inflight},
+    {"--cache-max-users", cfg.cache_max_users},     {"--store-threads", cfg.store_threads},
+    {"--invalidation-workers", cfg.invalidation_workers}, {"--io-timeout-seconds", cfg.io_timeout_seconds},
+    {"--reply-timeout-ms", cfg.reply_timeout_ms},   {"--max-body-bytes", cfg.max_body_bytes}};
+  for (auto& [flag, value] : at_least_one)
+    if (value < 1) {
+      log_error("invalid command line").kv("error", std::string(flag) + " must be at least 1");
+      return 2;
+    }
+  if (!(cfg.rate_limit_per_second >= 0 && cfg.rate_limit_per_second <= 1e9) ||
+      (cfg.rate_limit_per_second > 0 && !(cfg.rate_limit_burst >= 1 && cfg.rate_limit_burst <= 1e9))) {
+    log_error("invalid command line")
+      .kv("error", "--rate-limit-per-second must be 0 (no limit) or positive, with --rate-limit-burst at least 1");
+    return 2;
+  }
   if (cfg.waitlist_cutoff_hours > 24 * 366 || cfg.cancel_window_hours > 24 * 366) {
     std::cerr << "booking-server: --waitlist-cutoff-hours and --cancel-window-hours must be at most 8784\n";
     return 2;
@@ -52,9 +70,9 @@ int main(int argc, char** argv) {
   }
   try {
     log_info("starting").kv("version", build_version()).fields(cfg.summary());
-    if (cfg.port != 0)
-      if (auto why = listener::cannot_bind(cfg.bind, cfg.port))
-        throw std::runtime_error("cannot listen on " + cfg.bind + ":" + std::to_string(cfg.port) + ": " + *why);
+    // Port 0 too: an address that cannot be bound is refused before the database is touched.
+    if (auto why = listener::cannot_bind(cfg.bind, cfg.port))
+      throw std::runtime_error("cannot listen on " + cfg.bind + ":" + std::to_string(cfg.port) + ": " + *why);
     store check{cfg.core().store}; // creates and migrates the schema; fails early on a bad path
     log_info("database ready").kv("db", cfg.db);
     metrics m;

@@ -534,23 +534,64 @@ TEST_CASE("a stalled head or body gets 408, framed and traced, and the connectio
   CHECK(m.find("booking_http_requests_total{method=\"GET\",route=\"refused\",status=\"408\"} 1") != std::string::npos);
   CHECK(m.find("booking_http_requests_total{method=\"POST\",route=\"refused\",status=\"408\"} 1") != std::string::npos);
   CHECK(bookings_of(db.path) == before); // the partial body booked nothing
+  // Once the request line is read, the refusal speaks the path's language.
+  auto zh_head = exchange(srv.port(), "GET /zh-tw/v2/training/booking HTTP/1.1\r\nHost: x\r\n", nullptr, false, 3000ms);
+  REQUIRE(zh_head.size() == 1);
+  CHECK(zh_head[0].status == 408);
+  CHECK(zh_head[0].body.find("未能及時收到請求標頭") != std::string::npos);
+  auto zh_body = exchange(srv.port(),
+                          "POST /zh-tw/v2/training/bookings HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + db.tokens.at(1)
+                              + "\r\nContent-Type: application/json\r\nContent-Length: 10\r\n\r\n{",
+                          nullptr, false, 3000ms);
+  REQUIRE(zh_body.size() == 1);
+  CHECK(zh_body[0].status == 408);
+  CHECK(zh_body[0].body.find("未能及時收到請求內容") != std::string::npos);
+  std::string many = "GET /zh-tw/v2/training/booking HTTP/1.1\r\nHost: x\r\n";
+  for (int i = 0; i < 120; ++i)
+    many += "X-H" + std::to_string(i) + ": v\r\n";
+  auto zh_many = exchange(srv.port(), many + "\r\n");
+  REQUIRE(zh_many.size() == 1);
+  CHECK(zh_many[0].status == 431);
+  CHECK(zh_many[0].body.find("請求標頭欄位過多") != std::string::npos);
+  // An HTTP/1.0 client's Expect: 100-continue is ignored (RFC 9110 10.1.1): no interim answer.
+  auto old = raw_exchange(srv.port(), "POST /en/v2/training/bookings HTTP/1.0\r\nAuthorization: Bearer " + db.tokens.at(1)
+                                          + "\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n{}",
+                          600ms);
+  CHECK(old.rfind("HTTP/1.1 400 ", 0) == 0);
+  CHECK(old.find("100 Continue") == std::string::npos);
 }
 
-TEST_CASE("an unknown --timezone is refused before the database is created or migrated") {
-  temp_dir dir;
-  auto db = dir.file("never.db");
-  auto err = dir.file("stderr.log");
-  auto cmd = std::string("timeout 20 ") + BOOKING_SERVER_PATH + " --db=" + db + " --port=0 --timezone=Mars/Olympus"
-             + " >/dev/null 2>" + err;
-  auto rc = std::system(cmd.c_str());
-  REQUIRE(WIFEXITED(rc));
-  CHECK(WEXITSTATUS(rc) == 2);
-  std::ifstream in{err};
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  INFO("stderr: " << text);
-  CHECK(text.find("invalid command line") != std::string::npos);
-  CHECK(text.find("Mars/Olympus") != std::string::npos);
-  CHECK(!std::ifstream{db}.good()); // no file: nothing was created, nothing migrated
+TEST_CASE("a refused start creates and migrates no database: bad zone, unusable values, an address that cannot be bound") {
+  struct refusal {
+    std::string flags;
+    int exit_code;
+    std::string says;
+  };
+  for (const auto& r : {refusal{"--timezone=Mars/Olympus", 2, "Mars/Olympus"},
+                        refusal{"--http-threads=0", 2, "--http-threads must be at least 1"},
+                        refusal{"--max-inflight=0", 2, "--max-inflight must be at least 1"},
+                        refusal{"--cache-max-users=0", 2, "--cache-max-users must be at least 1"},
+                        refusal{"--io-timeout-seconds=0", 2, "--io-timeout-seconds must be at least 1"},
+                        refusal{"--reply-timeout-ms=0", 2, "--reply-timeout-ms must be at least 1"},
+                        refusal{"--max-body-bytes=0", 2, "--max-body-bytes must be at least 1"},
+                        refusal{"--rate-limit-per-second=-1", 2, "--rate-limit-per-second"},
+                        refusal{"--rate-limit-burst=0", 2, "--rate-limit-burst at least 1"},
+                        refusal{"--bind=999.1.1.1", 1, "cannot listen on 999.1.1.1:0"}}) {
+    INFO(r.flags);
+    temp_dir dir;
+    auto db = dir.file("never.db");
+    auto err = dir.file("stderr.log");
+    auto cmd = std::string("timeout 20 ") + BOOKING_SERVER_PATH + " --db=" + db + " --port=0 " + r.flags
+               + " >/dev/null 2>" + err;
+    auto rc = std::system(cmd.c_str());
+    REQUIRE(WIFEXITED(rc));
+    CHECK(WEXITSTATUS(rc) == r.exit_code);
+    std::ifstream in{err};
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    INFO("stderr: " << text);
+    CHECK(text.find(r.says) != std::string::npos);
+    CHECK(!std::ifstream{db}.good()); // no file: nothing was created, nothing migrated
+  }
 }
 
 TEST_CASE("review findings: method labels bounded, header values as sent, 405 language, PATCH without length") {
