@@ -38,7 +38,8 @@ server_config::server_config() {
     .add(access_log, "access-log", "one log line per request")
     .add(max_body_bytes, "max-body-bytes", "largest accepted request body")
     .add(keep_alive_seconds, "keep-alive-seconds", "idle time a kept-alive connection may hold a worker")
-    .add(io_timeout_seconds, "io-timeout-seconds", "read and write timeout of each socket operation")
+    .add(io_timeout_seconds, "io-timeout-seconds",
+         "timeout of each socket read and write, and the deadline of a whole request head")
     .add(reply_timeout_ms, "reply-timeout-ms", "longest wait for an actor's answer before 503")
     .add(rate_limit_per_second, "rate-limit-per-second", "requests a user may make per second (0: no limit)")
     .add(rate_limit_burst, "rate-limit-burst", "requests a user may make at once")
