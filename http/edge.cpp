@@ -67,9 +67,10 @@ bool refuse_if_needed(route_context& ctx, const Request& req, Response& res) {
   return true;
 }
 
-/// `Expect: 100-continue` on an API route without exactly one valid bearer token: 401 instead of
-/// inviting a body the route would refuse after reading it. A store failure while looking the token
-/// up leaves the answer to the route, after the body.
+/// `Expect: 100-continue` on an API route without exactly one valid bearer token (401), or on an
+/// admin route with a member's token (403): the refusal instead of inviting a body the route would
+/// refuse after reading it. A store failure while looking the token up leaves the answer to the
+/// route, after the body.
 bool refuse_unauthenticated(route_context& ctx, const Request& req, Response& res) {
   auto m = ctx.table.match(req.method, req.path);
   if (!m.r || !m.r->api)
@@ -77,13 +78,18 @@ bool refuse_unauthenticated(route_context& ctx, const Request& req, Response& re
   auto* st = current_request();
   bool raw = st && st->raw_headers;
   auto count = raw ? static_cast<std::size_t>(st->authorization_headers) : req.get_header_value_count("Authorization");
+  auto refusal = error_code::unauthorized;
   try {
-    if (count == 1 && ctx.auth.authenticate(raw ? st->raw_authorization : req.get_header_value("Authorization")))
-      return false;
+    if (count == 1)
+      if (auto who = ctx.auth.authenticate(raw ? st->raw_authorization : req.get_header_value("Authorization"))) {
+        if (who->r == role::admin || m.r->label.rfind("/{lang}/v2/admin/", 0) != 0)
+          return false;
+        refusal = error_code::forbidden;
+      }
   } catch (const std::exception&) {
     return false;
   }
-  send_error(res, error_code::unauthorized, m.language, true);
+  send_error(res, refusal, m.language, true);
   mark_answered();
   count_unrouted(ctx, m.r->label.c_str(), req, res);
   return true;

@@ -280,6 +280,14 @@ TEST_CASE("headers: Host, Bearer, whitespace before colons, control bytes, foldi
     CHECK(denied[0].header("connection") == "close");
     CHECK(shut);
   }
+  // A member's token on an admin route: 403, before the body.
+  bool shut = false;
+  auto member = exchange(srv.port(), "POST /en/v2/admin/locations HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + tok
+                                         + "\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n", &shut);
+  REQUIRE(member.size() == 1);
+  CHECK(member[0].status == 403);
+  CHECK(body_code(member[0].body) == "forbidden");
+  CHECK(shut);
   // An unknown path is still answered by the router (404), not by authentication.
   auto unknown = exchange(srv.port(), "POST /en/v2/nowhere HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
                                       "Content-Length: 2\r\n\r\n{}");
