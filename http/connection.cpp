@@ -1,10 +1,10 @@
 #include "http/connection.hpp"
 
+#include "http/target.hpp"
 #include "telemetry/trace_context.hpp"
 
 #include <algorithm>
 #include <cerrno>
-#include <cctype>
 #include <cstring>
 #include <ctime>
 
@@ -54,15 +54,6 @@ bool request_line_ok(std::string_view l) {
       return false;
   auto version = l.substr(sp2 + 1);
   return version == "HTTP/1.1" || version == "HTTP/1.0";
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size())
-    return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  return true;
 }
 
 std::string_view trim_ows(std::string_view v) {
@@ -248,18 +239,13 @@ ssize_t connection_stream::read(char* ptr, size_t size) {
 
 namespace {
 
-/// Whether a request line's target (origin or absolute form) is under `/zh-tw/`.
-bool zh_target(std::string_view line) {
+/// The target of a request line (`METHOD SP target SP version`).
+std::string_view target_of(std::string_view line) {
   auto sp = line.find(' ');
   if (sp == std::string_view::npos)
-    return false;
+    return {};
   auto target = line.substr(sp + 1);
-  target = target.substr(0, target.find(' '));
-  if (auto scheme = target.find("://"); scheme != std::string_view::npos) {
-    auto slash = target.find('/', scheme + 3);
-    target = slash == std::string_view::npos ? std::string_view{} : target.substr(slash);
-  }
-  return target.substr(0, 7) == "/zh-tw/";
+  return target.substr(0, target.find(' '));
 }
 
 } // namespace
@@ -293,7 +279,7 @@ void connection_stream::check_line() {
   }
   if (!bad && head_lines_ == 1) {
     bad = !request_line_ok(l);
-    zh_ = zh_target(l);
+    zh_ = lang_of_path(after_authority(target_of(l))) == lang::zh_tw;
     http10_ = l.size() >= 8 && l.substr(l.size() - 8) == "HTTP/1.0";
   } else if (!bad && l.empty()) {
     in_head_ = false; // the blank line: the head is complete

@@ -19,6 +19,7 @@
 #include "http/errors.hpp"
 #include "http/guard.hpp"
 #include "http/middleware.hpp"
+#include "http/principal.hpp"
 #include "telemetry/log.hpp"
 
 namespace booking {
@@ -75,17 +76,13 @@ bool refuse_unauthenticated(route_context& ctx, const Request& req, Response& re
   auto m = ctx.table.match(req.method, req.path);
   if (!m.r || !m.r->api)
     return false;
-  auto* st = current_request();
-  bool raw = st && st->raw_headers;
-  auto count = raw ? static_cast<std::size_t>(st->authorization_headers) : req.get_header_value_count("Authorization");
   auto refusal = error_code::unauthorized;
   try {
-    if (count == 1)
-      if (auto who = ctx.auth.authenticate(raw ? st->raw_authorization : req.get_header_value("Authorization"))) {
-        if (who->r == role::admin || m.r->label.rfind("/{lang}/v2/admin/", 0) != 0)
-          return false;
-        refusal = error_code::forbidden;
-      }
+    if (auto who = bearer_of(ctx, req)) {
+      if (who->r == role::admin || m.r->label.rfind("/{lang}/v2/admin/", 0) != 0)
+        return false;
+      refusal = error_code::forbidden;
+    }
   } catch (const std::exception&) {
     return false;
   }

@@ -6,21 +6,6 @@ namespace booking {
 
 namespace {
 
-bool ieq(std::string_view a, std::string_view b) {
-  if (a.size() != b.size())
-    return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    auto x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z')
-      x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z')
-      y = static_cast<char>(y - 'A' + 'a');
-    if (x != y)
-      return false;
-  }
-  return true;
-}
-
 /// `host[:port]`: a reg-name or IPv4 address, or a bracketed IPv6 literal, and a decimal port.
 bool valid_host(std::string_view h) {
   if (h.empty() || h.size() > 255)
@@ -61,33 +46,7 @@ bool valid_host(std::string_view h) {
   return true;
 }
 
-/// The length of an `http://` or `https://` prefix (any case), or 0.
-std::size_t absolute_scheme(std::string_view target) {
-  for (std::string_view scheme : {"http://", "https://"})
-    if (target.size() >= scheme.size() && ieq(target.substr(0, scheme.size()), scheme))
-      return scheme.size();
-  return 0;
-}
-
-void to_origin_form(std::string& target) {
-  auto scheme = absolute_scheme(target);
-  if (scheme == 0)
-    return; // the common case: nothing copied
-  auto rest = target.find_first_of("/?#", scheme); // the authority ends at the path or the query
-  if (rest == std::string::npos)
-    target = "/";
-  else if (target[rest] == '/')
-    target.erase(0, rest);
-  else
-    target.replace(0, rest, "/");
-}
-
 } // namespace
-
-std::string origin_form(std::string target) {
-  to_origin_form(target);
-  return target;
-}
 
 bool asks_close(const httplib::Request& req) {
   auto lines = req.headers.equal_range("Connection");
@@ -97,7 +56,7 @@ bool asks_close(const httplib::Request& req) {
       auto comma = rest.find(',');
       auto option = rest.substr(0, comma);
       auto first = option.find_first_not_of(" \t"), last = option.find_last_not_of(" \t");
-      if (first != std::string_view::npos && ieq(option.substr(first, last - first + 1), "close"))
+      if (first != std::string_view::npos && iequals(option.substr(first, last - first + 1), "close"))
         return true;
       if (comma == std::string_view::npos)
         break;
@@ -136,7 +95,7 @@ guard_verdict guard_request(const httplib::Request& req, std::size_t max_body_by
       || (hosts == 1 && !valid_host(req.get_header_value("Host"))))
     return refuse(error_code::invalid_request);
   auto expects = req.get_header_value_count("Expect");
-  if (expects > 1 || (expects == 1 && !ieq(req.get_header_value("Expect"), "100-continue")))
+  if (expects > 1 || (expects == 1 && !iequals(req.get_header_value("Expect"), "100-continue")))
     return refuse(error_code::invalid_request, 417);
   auto lengths = req.get_header_value_count("Content-Length");
   if (lengths > 1)
@@ -214,10 +173,6 @@ bool token_chars(std::string_view s) {
       return false;
   }
   return true;
-}
-
-lang lang_of_path(const std::string& path) {
-  return path.rfind("/zh-tw/", 0) == 0 ? lang::zh_tw : lang::en;
 }
 
 } // namespace booking

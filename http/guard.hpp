@@ -9,6 +9,7 @@
 
 #include <httplib.h>
 
+#include "http/target.hpp" // origin_form, lang_of_path, iequals
 #include "model/types.hpp"
 
 namespace booking {
@@ -29,9 +30,6 @@ guard_verdict guard_request(const httplib::Request& req, std::size_t max_body_by
 /// absolute-form target (`http://host/path?q`) becomes its origin form (`/path?q`).
 void sanitize_request(httplib::Request& req);
 
-/// `http://host/path?q` → `/path?q` (http or https, any case); any other target as it is.
-std::string origin_form(std::string target);
-
 /// Whether the request's `Connection` options (a comma-separated, case-insensitive list over any
 /// number of header lines, RFC 9110 §7.6.1) include `close`.
 bool asks_close(const httplib::Request& req);
@@ -44,8 +42,5 @@ std::optional<id_type> parse_id(std::string_view s);
 
 /// Header values are hostile bytes: a bearer token or idempotency key uses only this alphabet.
 bool token_chars(std::string_view s);
-
-/// Language of the path prefix (`/en/...`, `/zh-tw/...`), defaulting to en for errors.
-lang lang_of_path(const std::string& path);
 
 } // namespace booking

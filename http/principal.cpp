@@ -13,16 +13,18 @@ constexpr int max_json_depth = 16;
 
 } // namespace
 
-std::optional<principal_info> authenticate(route_context& ctx, call& c) {
+std::optional<token_info> bearer_of(route_context& ctx, const httplib::Request& req) {
   // The header as sent (http/connection.hpp): the library's percent-decoded copy is not it.
   auto* st = current_request();
   bool raw = st && st->raw_headers;
-  auto count = raw ? static_cast<std::size_t>(st->authorization_headers) : c.req.get_header_value_count("Authorization");
-  if (count != 1) {
-    send_error(c.res, error_code::unauthorized, c.language);
+  auto count = raw ? static_cast<std::size_t>(st->authorization_headers) : req.get_header_value_count("Authorization");
+  if (count != 1)
     return std::nullopt;
-  }
-  auto who = ctx.auth.authenticate(raw ? st->raw_authorization : c.req.get_header_value("Authorization"));
+  return ctx.auth.authenticate(raw ? st->raw_authorization : req.get_header_value("Authorization"));
+}
+
+std::optional<principal_info> authenticate(route_context& ctx, call& c) {
+  auto who = bearer_of(ctx, c.req);
   if (!who) {
     send_error(c.res, error_code::unauthorized, c.language);
     return std::nullopt;

@@ -17,6 +17,9 @@ struct principal_info {
   id_type subject = 0; // the user acted for (`?user_id=`, else the caller)
 };
 
+/// The principal of the request's one `Authorization` header (as sent), or nullopt: none, several,
+/// malformed, unknown or revoked. Throws what the token lookup throws (a store failure).
+std::optional<token_info> bearer_of(route_context& ctx, const httplib::Request& req);
 /// Authenticates the bearer token, applies the caller's rate limit and resolves `?user_id=N`:
 /// a member naming another user → 403; an admin naming a user that does not exist → 404.
 std::optional<principal_info> authenticate(route_context& ctx, call& c);
