@@ -130,6 +130,11 @@ struct interleaving_result {
   std::string why;
 };
 
+/// The state of the directory shard that holds `user` (deterministic scheduler: nothing runs meanwhile).
+user_directory_state& directory_state(deterministic& t, id_type user) {
+  return caf::actor_cast<user_directory_actor::stateful_pointer<user_directory_state>>(t.c->directory_for(user))->state;
+}
+
 /// What an HTTP thread would answer right now from the published pages (null: it asks the actor).
 body_ptr published_now(deterministic& t, id_type user) {
   auto q = query_for(*t.c, user);
@@ -311,8 +316,7 @@ TEST_CASE("a request sent straight to a user's actor that has stopped is answere
     CHECK(upcoming_of(take(slot)) == 1);
     CHECK(t.m.user_actors->Value() == 1);
   }
-  auto& dir = t.c->directory_for(user);
-  auto* st = &caf::actor_cast<user_directory_actor::stateful_pointer<user_directory_state>>(dir)->state;
+  auto* st = &directory_state(t, user);
   SUBCASE("the stop is queued before the request: the actor exits, the directory answers it") {
     auto old = lookup().owner;
     REQUIRE(old);
@@ -350,8 +354,7 @@ TEST_CASE("eviction respects the cap, least recently used first") {
     t.ask(u);
     t.settle();
   }
-  auto& dir = t.c->directory_for(data.users[0]);
-  auto* st = &caf::actor_cast<user_directory_actor::stateful_pointer<user_directory_state>>(dir)->state;
+  auto* st = &directory_state(t, data.users[0]);
   CHECK(st->users.size() == 10);
   CHECK(t.m.user_evictions_capacity->Value() == 20);
   CHECK(t.m.user_actors->Value() == 10);
@@ -380,8 +383,7 @@ TEST_CASE("capacity eviction counts pages served from the published entries as u
   CHECK(published_now(t, data.users[0]));
   t.ask(data.users[3]); // a fourth user: one actor must go
   t.settle();
-  auto& dir = t.c->directory_for(data.users[0]);
-  auto* st = &caf::actor_cast<user_directory_actor::stateful_pointer<user_directory_state>>(dir)->state;
+  auto* st = &directory_state(t, data.users[0]);
   CHECK(st->users.size() == 3);
   CHECK(t.m.user_evictions_capacity->Value() == 1);
   CHECK(st->users.count(data.users[0]) == 1); // in use, though the directory had not seen it
