@@ -1,6 +1,7 @@
 # http/: routes, guard, the actor client and store leases, the executables' main.
 # The connection loop alone (no actors): booking-server's listener, also used by the benchmark ceiling.
-add_library(booking_edge_io STATIC ${CMAKE_CURRENT_LIST_DIR}/connection.cpp ${CMAKE_CURRENT_LIST_DIR}/target.cpp)
+add_library(booking_edge_io STATIC ${CMAKE_CURRENT_LIST_DIR}/connection.cpp ${CMAKE_CURRENT_LIST_DIR}/target.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/worker_pool.cpp)
 target_include_directories(booking_edge_io PUBLIC ${PROJECT_SOURCE_DIR})
 target_link_libraries(booking_edge_io PUBLIC booking_telemetry PkgConfig::HTTPLIB Threads::Threads)
 

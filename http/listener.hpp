@@ -21,6 +21,7 @@
 #include <httplib.h>
 
 #include "http/connection.hpp"
+#include "http/worker_pool.hpp"
 
 namespace booking {
 
@@ -35,7 +36,7 @@ class listener : public httplib::Server {
 public:
   explicit listener(const listener_settings& s) : settings_(s) {
     auto threads = s.threads < 4 ? std::size_t{4} : s.threads;
-    new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+    new_task_queue = [threads] { return new worker_pool(threads); };
     set_tcp_nodelay(true);
     set_keep_alive_max_count(100000);
     set_keep_alive_timeout(s.keep_alive_seconds);

@@ -7,6 +7,9 @@
 #include <set>
 
 #include "http/guard.hpp"
+#include "http/worker_pool.hpp"
+
+#include <condition_variable>
 #include "server_fixture.hpp"
 
 using namespace booking;
@@ -669,4 +672,45 @@ TEST_CASE("an admin cancelling for a member records cancelled_by = admin") {
   CHECK(c->status == 200);
   CHECK(body_of(c)["cancelled_by"] == "admin");
   CHECK(db.exec("SELECT count(*) FROM bookings WHERE id = " + std::to_string(id) + " AND cancelled_by = 'admin'") == 1);
+}
+
+TEST_CASE("HTTP threads: the last idle thread takes the next connection; a busy pool queues; shutdown runs the queue") {
+  std::mutex m;
+  std::condition_variable cv;
+  std::vector<std::thread::id> ran;
+  auto record = [&] {
+    std::lock_guard<std::mutex> g{m};
+    ran.push_back(std::this_thread::get_id());
+    cv.notify_all();
+  };
+  auto wait_for = [&](std::size_t n) {
+    std::unique_lock<std::mutex> g{m};
+    return cv.wait_for(g, 10s, [&] { return ran.size() >= n; });
+  };
+  worker_pool pool{8};
+  // One connection after another: always the thread that went idle last, never a rotation over
+  // the pool (cpp-httplib's own pool hands them out to whichever of its threads the kernel wakes).
+  for (std::size_t i = 1; i <= 40; ++i) {
+    pool.enqueue(record);
+    REQUIRE(wait_for(i));
+    std::this_thread::sleep_for(1ms); // the thread is back on the idle stack
+  }
+  std::set<std::thread::id> distinct(ran.begin() + 1, ran.end());
+  CHECK(distinct.size() == 1);
+
+  // Every thread busy: the rest waits in the backlog and runs as threads come free; shutdown runs
+  // what is still queued before it joins.
+  std::atomic<bool> release{false};
+  std::atomic<int> done{0};
+  for (int i = 0; i < 20; ++i)
+    pool.enqueue([&] {
+      while (!release.load())
+        std::this_thread::sleep_for(1ms);
+      ++done;
+    });
+  std::this_thread::sleep_for(20ms);
+  CHECK(done.load() == 0);
+  release = true;
+  pool.shutdown();
+  CHECK(done.load() == 20);
 }
