@@ -39,9 +39,11 @@ void add_unique(std::vector<id_type>& to, const std::vector<id_type>& from) {
       to.push_back(id);
 }
 
-/// The users holding a `booked` booking or a `waiting` entry on a session: their pages show it.
+/// The users whose pages show a session: every booking on it, whatever its status (a cancelled or
+/// leave booking stays on its member's page with the session's title, times and status), and every
+/// `waiting` entry (the page's waitlist lists only those).
 std::vector<id_type> users_on_session(sql::connection& c, id_type session_id) {
-  sql::statement st{c, "SELECT user_id FROM bookings WHERE session_id = ?1 AND status = 'booked' "
+  sql::statement st{c, "SELECT user_id FROM bookings WHERE session_id = ?1 "
                        "UNION SELECT user_id FROM waitlist_entries WHERE session_id = ?1 AND status = 'waiting'"};
   st.bind(1, session_id);
   std::vector<id_type> out;

@@ -148,7 +148,11 @@ TEST_CASE("schedules: one session per matching date, one audit row, from today o
 TEST_CASE("edit session: capacity never below booked, raising it runs promotion, members reported") {
   admin_db t;
   auto s = t.add_session(now + 48h, 3);
-  auto u1 = t.add_user(5, 1), u2 = t.add_user(5, 1), w = t.add_user(5, 1);
+  auto u1 = t.add_user(5, 1), u2 = t.add_user(5, 1), w = t.add_user(5, 1), on_leave = t.add_user(5, 1);
+  // A leave booking stays on its member's page, with the session's title and times.
+  auto l = t.db.book(on_leave, s, now);
+  REQUIRE(l.error == error_code::none);
+  REQUIRE(t.db.leave(on_leave, l.b->id, "trip", now).error == error_code::none);
   REQUIRE(t.db.book(u1, s, now).error == error_code::none);
   REQUIRE(t.db.book(u2, s, now).error == error_code::none);
   t.join_waitlist(w, s, now);
@@ -176,7 +180,7 @@ TEST_CASE("edit session: capacity never below booked, raising it runs promotion,
   CHECK(r.body["title"] == "Power HIIT");
   auto affected = r.affected_users;
   std::sort(affected.begin(), affected.end());
-  CHECK(affected == std::vector<id_type>{u1, u2, w});
+  CHECK(affected == std::vector<id_type>{u1, u2, w, on_leave});
   auto snap = t.db.load_user(u1);
   CHECK(snap->bookings[0].sess->starts_at == now + 72h);
   auto ev = t.a.audit(1).body["events"][0];
@@ -224,7 +228,8 @@ TEST_CASE("studio cancel refunds every booked member whatever the window, once")
   CHECK(t.scalar("SELECT status = 'cancelled' FROM waitlist_entries WHERE id = " + std::to_string(entry)) == 1);
   auto affected = r.affected_users;
   std::sort(affected.begin(), affected.end());
-  CHECK(affected == std::vector<id_type>{u1, u2, w});
+  // `gone` cancelled their own booking earlier: it stays on their page, whose session is now cancelled.
+  CHECK(affected == std::vector<id_type>{u1, u2, w, gone});
   CHECK(t.audits() == 1);
   CHECK(t.a.audit(1).body["events"][0]["detail"]["reason"] == "coach ill");
 
