@@ -5,6 +5,8 @@
 #include <thread>
 #include <unordered_map>
 
+#include <nlohmann/json.hpp>
+
 #include "model/ledger.hpp"
 #include "model/migrations.hpp"
 #include "model/rules.hpp"
@@ -494,12 +496,42 @@ write_outcome store::write(id_type user_id, const write_command& cmd, instant no
   if (idem && recorded(user_id, *idem, out))
     return out; // nothing changed: the transaction rolls back
   out.result = apply(user_id, cmd, now, policy);
+  if (cmd.actor && cmd.actor != user_id && out.result.error == error_code::none)
+    audit_acting(user_id, cmd, out.result, now);
   if (respond)
     out.response = respond(out.result);
   if (idem && out.response.status < 500)
     remember(user_id, *idem, out.response, now);
   tx.commit();
   return out;
+}
+
+void store::audit_acting(id_type user_id, const write_command& cmd, const write_result& r, instant now) {
+  // An admin acting for a member (`?user_id=`) is an admin write: one audit row, in the write's
+  // transaction, like the admin routes' (SPEC §4).
+  const char* action = "booking.create";
+  const char* target_type = "booking";
+  id_type target = r.b ? r.b->id : 0;
+  switch (cmd.kind) {
+    case write_kind::book: break;
+    case write_kind::cancel: action = "booking.cancel"; break;
+    case write_kind::leave: action = "booking.leave"; break;
+    case write_kind::join_waitlist:
+    case write_kind::withdraw:
+      action = cmd.kind == write_kind::join_waitlist ? "waitlist.join" : "waitlist.withdraw";
+      target_type = "waitlist_entry";
+      target = r.entry ? r.entry->id : 0;
+      break;
+  }
+  nlohmann::json detail{{"user_id", user_id}};
+  if (r.b)
+    detail["session_id"] = r.b->session_id();
+  else if (r.entry)
+    detail["session_id"] = r.entry->session_id;
+  sql::statement st{*conn_, "INSERT INTO audit_events (created_at, actor_user_id, action, target_type, target_id, "
+                            "detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"};
+  st.bind(1, now.time_since_epoch().count()).bind(2, cmd.actor).bind(3, std::string_view{action});
+  st.bind(4, std::string_view{target_type}).bind(5, target).bind(6, detail.dump()).run();
 }
 
 write_result store::book(id_type user_id, id_type session_id, instant now) {

@@ -130,6 +130,8 @@ private:
   void remember(id_type user_id, const idempotency_request& idem, const stored_response& response, instant now);
   struct statements;
   write_result apply(id_type user_id, const write_command& cmd, instant now, const write_policy& policy);
+  /// The audit row of a write an admin made for `user_id` (in the write's transaction).
+  void audit_acting(id_type user_id, const write_command& cmd, const write_result& r, instant now);
   write_result apply_join(const std::optional<user>& u, id_type session_id, instant now, const write_policy& policy);
   write_result apply_withdraw(const std::optional<user>& u, id_type entry_id, instant now);
   /// Runs promotion for the session whose seat a cancel or leave of `writer` just freed.

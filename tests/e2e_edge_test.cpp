@@ -655,7 +655,7 @@ TEST_CASE("review findings: method labels bounded, header values as sent, 405 la
   CHECK(closed);
 }
 
-TEST_CASE("an admin cancelling for a member records cancelled_by = admin") {
+TEST_CASE("an admin acting for a member records cancelled_by = admin and one audit row per write") {
   seeded_db db{5};
   auto s = db.add_session(72, 5);
   server_process srv{db.path};
@@ -672,6 +672,26 @@ TEST_CASE("an admin cancelling for a member records cancelled_by = admin") {
   CHECK(c->status == 200);
   CHECK(body_of(c)["cancelled_by"] == "admin");
   CHECK(db.exec("SELECT count(*) FROM bookings WHERE id = " + std::to_string(id) + " AND cancelled_by = 'admin'") == 1);
+  // Both writes are admin writes: one audit row each, naming the admin, the booking and the member.
+  auto events = body_of(cli.Get("/en/v2/admin/audit?limit=10", admin))["events"];
+  REQUIRE(events.size() == 2);
+  CHECK(events[0]["action"] == "booking.cancel");
+  CHECK(events[1]["action"] == "booking.create");
+  for (auto& ev : events) {
+    CHECK(ev["actor_id"] == db.admin);
+    CHECK(ev["target_type"] == "booking");
+    CHECK(ev["target_id"] == id);
+    CHECK(ev["detail"]["user_id"] == 2);
+    CHECK(ev["detail"]["session_id"] == s);
+  }
+  // A refused write changes nothing, and a member's own writes are not admin writes.
+  auto again = cli.Post(("/en/v2/training/bookings/" + std::to_string(id) + "/cancel?user_id=2").c_str(), admin, "",
+                        "application/json");
+  CHECK(again->status == 409);
+  auto own = cli.Post("/en/v2/training/bookings", bearer(db.tokens.at(3)), "{\"session_id\": " + std::to_string(s) + "}",
+                      "application/json");
+  CHECK(own->status == 201);
+  CHECK(db.exec("SELECT count(*) FROM audit_events") == 2);
 }
 
 TEST_CASE("HTTP threads: the last idle thread takes the next connection; a busy pool queues; shutdown runs the queue") {
