@@ -213,6 +213,8 @@ seed_summary seed_database(const seed_options& o, std::ostream& tokens) {
         if (created > now)
           created = now - std::chrono::hours{1};
         auto updated = st == booking_status::booked ? created : created + std::chrono::hours{1 + rng() % 12};
+        if (updated > now) // a change is never dated after the seeding
+          updated = now;
         bool refunded = st == booking_status::leave || (st == booking_status::cancelled && rng() % 3 != 0);
         std::string reason = st == booking_status::leave ? pick(reasons) : "";
         ins_book.bind(1, u).bind(2, ss.id).bind(3, to_string(st));

@@ -67,6 +67,13 @@ TEST_CASE("seeding is deterministic for a seed and realistic") {
   CHECK(scalar("SELECT max(starts_at) < CAST(strftime('%s', '2026-12-13T16:00:00') AS INTEGER) FROM sessions") == 1);
   CHECK(scalar("SELECT count(*) FROM sessions WHERE starts_at > CAST(strftime('%s', '2026-11-25T04:00:00') AS INTEGER)") > 0);
   CHECK(scalar("SELECT count(*) FROM api_tokens") == 301);
+  // Nothing is dated after the seeding.
+  const char* after_now = "CAST(strftime('%s', '2026-11-25T04:00:00') AS INTEGER)";
+  for (auto q : {"SELECT count(*) FROM bookings WHERE created_at > ", "SELECT count(*) FROM bookings WHERE updated_at > ",
+                 "SELECT count(*) FROM waitlist_entries WHERE joined_at > ",
+                 "SELECT count(*) FROM waitlist_entries WHERE updated_at > ",
+                 "SELECT count(*) FROM credit_ledger WHERE created_at > "})
+    CHECK_MESSAGE(scalar((std::string(q) + after_now).c_str()) == 0, q);
 }
 
 TEST_CASE("the seed has full future sessions with waiting entries, and an opening ledger") {
