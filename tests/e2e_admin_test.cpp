@@ -634,6 +634,10 @@ TEST_CASE("deactivation frees seats and promotes, refunds, withdraws waiting ent
   REQUIRE(hc->status == 200);
   CHECK(e.q("SELECT actor_user_id FROM credit_ledger WHERE reason = 'refund' AND user_id = " + std::to_string(helped))
         == e.db.admin);
+  e.admin_writes += 2; // writes made for a member are admin writes: one audit row each
+  CHECK(e.q("SELECT count(*) FROM audit_events WHERE action IN ('booking.create', 'booking.cancel') AND target_id = "
+            + std::to_string(body_of(hb)["id"].get<id_type>()))
+        == 2);
   // A member's own booking is their own.
   auto own = e.cli.Post("/en/v2/training/bookings", bearer(ht), json{{"session_id", other}}.dump(), "application/json");
   REQUIRE(own->status == 201);
