@@ -30,6 +30,11 @@ void worker_pool::enqueue(std::function<void()> fn) {
   w->wake.notify_one();
 }
 
+std::size_t worker_pool::idle() const {
+  std::lock_guard<std::mutex> g{m_};
+  return idle_.size();
+}
+
 void worker_pool::shutdown() {
   {
     std::lock_guard<std::mutex> g{m_};

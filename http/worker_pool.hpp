@@ -31,6 +31,8 @@ public:
   void enqueue(std::function<void()> fn) override;
   /// Runs what is queued, then joins every thread.
   void shutdown() override;
+  /// Threads waiting for a connection now.
+  std::size_t idle() const;
 
 private:
   struct worker {
@@ -39,7 +41,7 @@ private:
   };
   void run(worker& w);
 
-  std::mutex m_;
+  mutable std::mutex m_;
   std::vector<worker*> idle_;                 // last idle on top
   std::deque<std::function<void()>> backlog_; // only while every thread is busy
   bool stopping_ = false;

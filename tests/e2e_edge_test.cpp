@@ -708,14 +708,20 @@ TEST_CASE("HTTP threads: the last idle thread takes the next connection; a busy 
     return cv.wait_for(g, 10s, [&] { return ran.size() >= n; });
   };
   worker_pool pool{8};
+  auto all_idle = [&] {
+    for (int i = 0; i < 10000 && pool.idle() < 8; ++i)
+      std::this_thread::sleep_for(1ms);
+    return pool.idle() == 8;
+  };
   // One connection after another: always the thread that went idle last, never a rotation over
   // the pool (cpp-httplib's own pool hands them out to whichever of its threads the kernel wakes).
+  REQUIRE(all_idle());
   for (std::size_t i = 1; i <= 40; ++i) {
     pool.enqueue(record);
     REQUIRE(wait_for(i));
-    std::this_thread::sleep_for(1ms); // the thread is back on the idle stack
+    REQUIRE(all_idle()); // the thread is back on the idle stack
   }
-  std::set<std::thread::id> distinct(ran.begin() + 1, ran.end());
+  std::set<std::thread::id> distinct(ran.begin(), ran.end());
   CHECK(distinct.size() == 1);
 
   // Every thread busy: the rest waits in the backlog and runs as threads come free; shutdown runs
