@@ -205,15 +205,7 @@ admin_result admin_store::write(const admin_call& call, const std::function<admi
 
 void admin_store::audit_row(const admin_call& call, const char* action, const char* target_type, id_type target_id,
                             const json& detail) {
-  sql::statement st{c_, "INSERT INTO audit_events (created_at, actor_user_id, action, target_type, target_id, detail) "
-                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)"};
-  st.bind(1, secs(call.now));
-  if (call.actor > 0)
-    st.bind(2, call.actor);
-  else
-    st.bind_null(2);
-  st.bind(3, std::string_view{action}).bind(4, std::string_view{target_type}).bind(5, target_id);
-  st.bind(6, detail.dump()).run();
+  record_audit_event(c_, call.actor, action, target_type, target_id, detail.dump(), call.now);
 }
 
 promotion_fanout admin_store::promote(id_type session_id, instant now) {

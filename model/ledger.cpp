@@ -23,4 +23,17 @@ id_type record_credit_change(sql::connection& c, id_type user_id, int delta, con
   return c.last_insert_id();
 }
 
+void record_audit_event(sql::connection& c, id_type actor, const char* action, const char* target_type,
+                        id_type target_id, const std::string& detail, instant now) {
+  sql::statement st{c, "INSERT INTO audit_events (created_at, actor_user_id, action, target_type, target_id, detail) "
+                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6)"};
+  st.bind(1, now.time_since_epoch().count());
+  if (actor > 0)
+    st.bind(2, actor);
+  else
+    st.bind_null(2);
+  st.bind(3, std::string_view{action}).bind(4, std::string_view{target_type}).bind(5, target_id);
+  st.bind(6, detail).run();
+}
+
 } // namespace booking

@@ -528,10 +528,7 @@ void store::audit_acting(id_type user_id, const write_command& cmd, const write_
     detail["session_id"] = r.b->session_id();
   else if (r.entry)
     detail["session_id"] = r.entry->session_id;
-  sql::statement st{*conn_, "INSERT INTO audit_events (created_at, actor_user_id, action, target_type, target_id, "
-                            "detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"};
-  st.bind(1, now.time_since_epoch().count()).bind(2, cmd.actor).bind(3, std::string_view{action});
-  st.bind(4, std::string_view{target_type}).bind(5, target).bind(6, detail.dump()).run();
+  record_audit_event(*conn_, cmd.actor, action, target_type, target, detail.dump(), now);
 }
 
 write_result store::book(id_type user_id, id_type session_id, instant now) {
