@@ -6,6 +6,7 @@
 namespace booking {
 
 tracer::tracer(tracer_options opts) : opts_(std::move(opts)) {
+  ring_.reserve(opts_.ring_spans); // address space only: pages are touched as slots fill
   if (!opts_.otlp.endpoint.empty())
     exporter_ = std::make_unique<otlp_exporter>(opts_.otlp, opts_.meters);
   if (!opts_.trace_file.empty())
@@ -65,14 +66,13 @@ void tracer::record(span_record s) {
   if (opts_.meters)
     opts_.meters->span_recorded();
   bool exporting = thread_.joinable();
-  {
+  if (opts_.ring_spans > 0) {
     std::lock_guard<std::mutex> g{ring_m_};
-    if (exporting)
+    if (ring_.size() < opts_.ring_spans)
       ring_.push_back(s);
     else
-      ring_.push_back(std::move(s));
-    while (ring_.size() > opts_.ring_spans)
-      ring_.pop_front();
+      ring_[ring_next_] = s; // copy-assigned: reuses the slot's buffers
+    ring_next_ = (ring_next_ + 1) % opts_.ring_spans;
   }
   if (!exporting)
     return;
@@ -95,7 +95,11 @@ nlohmann::json tracer::recent(std::size_t limit) const {
   std::vector<span_record> copy;
   {
     std::lock_guard<std::mutex> g{ring_m_};
-    copy.assign(ring_.begin(), ring_.end());
+    copy.reserve(ring_.size());
+    // Oldest first: from the next slot to be overwritten, once the ring has wrapped.
+    auto oldest = ring_.size() < opts_.ring_spans ? 0 : ring_next_;
+    copy.insert(copy.end(), ring_.begin() + static_cast<std::ptrdiff_t>(oldest), ring_.end());
+    copy.insert(copy.end(), ring_.begin(), ring_.begin() + static_cast<std::ptrdiff_t>(oldest));
   }
   // Newest trace first: by the latest end time among its spans.
   std::unordered_map<std::string, std::size_t> index;

@@ -8,7 +8,6 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <fstream>
 #include <memory>
 #include <mutex>
@@ -77,7 +76,12 @@ private:
 
   tracer_options opts_;
   mutable std::mutex ring_m_;
-  std::deque<span_record> ring_;
+  // A circular buffer of at most ring_spans records; ring_next_ is the oldest once it is full. A
+  // record is copied into its slot, so each slot keeps the capacity of its strings and vectors and
+  // a full ring records without allocating: its memory stays where it was instead of moving
+  // through every HTTP thread's malloc arena (BENCHMARKS, "soak").
+  std::vector<span_record> ring_;
+  std::size_t ring_next_ = 0;
   mutable std::mutex queue_m_;
   std::condition_variable queue_cv_;
   std::vector<span_record> queue_;

@@ -198,6 +198,34 @@ TEST_CASE("the ring answers newest trace first and drops the oldest spans") {
     CHECK(span.contains(k));
 }
 
+TEST_CASE("a ring that wrapped several times keeps exactly the newest spans, in order") {
+  tracer_options o;
+  o.ring_spans = 3;
+  tracer t{o};
+  auto trace = t.start(std::nullopt).trace;
+  for (int i = 0; i < 8; ++i) {
+    span_record s;
+    s.trace = trace; // one trace: the answer lists its spans by start time
+    s.id = t.new_span_id();
+    s.name = "span " + std::to_string(i);
+    s.start_ns = 1000 + i;
+    s.end_ns = 2000 + i;
+    if (i % 2 == 0) // a slot reused by a record with fewer attributes keeps none of the old ones
+      s.attr("booking.i", std::int64_t{i}).attr("booking.even", true);
+    t.record(s);
+  }
+  auto j = t.recent(10);
+  REQUIRE(j["traces"].size() == 1);
+  auto& spans = j["traces"][0]["spans"];
+  REQUIRE(spans.size() == 3);
+  CHECK(spans[0]["name"] == "span 5");
+  CHECK(spans[1]["name"] == "span 6");
+  CHECK(spans[2]["name"] == "span 7");
+  CHECK(spans[0]["attributes"].empty());
+  CHECK(spans[1]["attributes"] == json{{"booking.i", 6}, {"booking.even", true}});
+  CHECK(spans[2]["attributes"].empty());
+}
+
 TEST_CASE("export queue is bounded and counts what it drops, by reason") {
   std::mutex m;
   std::vector<std::string> bodies;
