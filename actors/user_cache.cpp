@@ -1,5 +1,7 @@
 #include "actors/user_cache.hpp"
 
+#include <algorithm>
+
 #include <caf/all.hpp>
 
 #include "telemetry/log.hpp"
@@ -131,6 +133,15 @@ body_ptr user_cache_state::body_for(const page_query& q, const std::shared_ptr<c
                           ctx->waitlist_cutoff);
   auto body = std::make_shared<const std::string>(std::move(page.body));
   if (cacheable) {
+    // What this body replaces can never be served again: a body of the same language and range (its
+    // class started, or it was rendered for an older location list), and any body whose class
+    // started. Without this, every class start left a dead copy of the page behind until four were
+    // kept per user.
+    bodies.erase(std::remove_if(bodies.begin(), bodies.end(),
+                                [&](const rendered& b) {
+                                  return now >= b.valid_until || (b.language == q.language && b.range == q.range);
+                                }),
+                 bodies.end());
     if (bodies.size() >= defaults::rendered_per_user)
       bodies.erase(bodies.begin());
     bodies.push_back(rendered{q.language, q.range, q.locations, body, page.valid_until});

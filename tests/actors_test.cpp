@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "actor_fixture.hpp"
+#include "actors/user_cache.hpp"
 #include "actors/user_directory.hpp"
 
 using namespace booking;
@@ -286,6 +287,37 @@ TEST_CASE("published pages: epoch fence, raced loads, eviction, incarnations") {
       CHECK(published_now(t, data.users[i]));
     CHECK(t.c->published().size() == 3);
   }
+}
+
+TEST_CASE("a page rendered again when a class starts replaces the old body instead of keeping both") {
+  actor_db data{1};
+  auto user = data.users[0];
+  // A booked class that starts within two seconds: the page rendered now is valid until then.
+  auto starts = now_seconds() + std::chrono::seconds{2};
+  auto soon = data.add_session(starts, 10);
+  REQUIRE(data.db.book(user, soon, now_seconds() - std::chrono::hours{1}).error == error_code::none);
+  deterministic t{data.path};
+  auto bodies_kept = [&] {
+    auto owner = t.c->published()
+                   .find(user, 0, lang::en, query_for(*t.c, user).range, nullptr, std::chrono::steady_clock::now(),
+                         now_seconds())
+                   .owner;
+    REQUIRE(owner);
+    return caf::actor_cast<user_cache_actor::stateful_pointer<user_cache_state>>(owner)->state.bodies.size();
+  };
+  auto first = t.ask(user);
+  t.settle();
+  REQUIRE(upcoming_of(take(first)) == 2);
+  CHECK(bodies_kept() == 1);
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (now_seconds() <= starts && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(50ms);
+  REQUIRE(!published_now(t, user)); // the class started: the published body is past its validity
+  auto again = t.ask(user);
+  t.settle();
+  CHECK(upcoming_of(take(again)) == 1);
+  CHECK(bodies_kept() == 1); // the body of the same language and range was replaced
+  CHECK(published_now(t, user));
 }
 
 TEST_CASE("a request sent straight to a user's actor that has stopped is answered through the directory") {
