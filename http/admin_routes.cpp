@@ -102,7 +102,14 @@ std::optional<instant> parse_instant(const json& v) {
   if (i != s.size())
     return std::nullopt;
   auto local = instant{day->time_since_epoch()} + *hm + std::chrono::seconds{sec};
-  return local - offset;
+  auto at = local - offset;
+  // Shown in any zone (offsets up to ±14 h) it must stay a four-digit year: 0001-01-02 to
+  // 9999-12-30 UTC (`9999-12-31T23:00:00-14:00` would be year 10000).
+  using namespace date;
+  if (at < instant{sys_days{year{1} / January / 2}.time_since_epoch()} ||
+      at >= instant{sys_days{year{9999} / December / 31}.time_since_epoch()})
+    return std::nullopt;
+  return at;
 }
 
 bool good_email(const json& v) {

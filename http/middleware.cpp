@@ -71,11 +71,20 @@ void count_unrouted(route_context& ctx, const char* route, const httplib::Reques
   double secs = 0;
   if (st && st->started.time_since_epoch().count() != 0)
     secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - st->started).count();
-  // Not traced, but its log lines still carry a trace id (the caller's, or a new one), and so does
-  // the response, as every response does (SPEC §7).
-  auto trace = ctx.tracing.start(remote_parent(req));
+  // A request answered before routing has its server span too, like every request (SPEC §7: a
+  // trace has a root span for the HTTP request): a sampled traceparent in the response names a
+  // span that is recorded. Its log lines carry the trace id.
+  auto parent = remote_parent(req);
+  auto trace = ctx.tracing.start(parent);
   trace_scope in_request{trace};
+  // A head the connection refused itself (431, 408) was answered there, under a trace of its own
+  // that is not sampled: nothing to record.
+  bool answered_by_stream = st && st->refused_status != 0;
+  auto span = answered_by_stream ? child_span{}
+                                 : server_span(ctx.tracing, req, route, trace, parent,
+                                               unix_nanos() - static_cast<std::int64_t>(secs * 1e9));
   res.set_header("traceparent", format_traceparent(trace));
+  set_response(span, res.status);
   finish(ctx, route, req, res.status, secs);
 }
 
@@ -86,8 +95,7 @@ void serve(route_context& ctx, const route& r, const route_match& m, const httpl
   auto parent = remote_parent(req);
   c.trace = ctx.tracing.start(parent);
   trace_scope in_request{c.trace}; // every log line of this request carries its trace id
-  // Ops endpoints are not traced.
-  auto span = r.api ? server_span(ctx.tracing, req, r.label.c_str(), c.trace, parent, unix_nanos()) : child_span{};
+  auto span = server_span(ctx.tracing, req, r.label.c_str(), c.trace, parent, unix_nanos());
   bool counted = false;
   if (r.api) {
     auto n = ctx.inflight.fetch_add(1) + 1;

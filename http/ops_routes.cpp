@@ -1,4 +1,5 @@
-// The ops endpoints (SPEC §4): no token, no personal data, not traced, not admission-controlled.
+// The ops endpoints (SPEC §4): no token, no personal data, not admission-controlled. Their
+// server spans are recorded like any request's when the trace is sampled.
 #include "http/errors.hpp"
 #include "http/guard.hpp"
 #include "http/middleware.hpp"

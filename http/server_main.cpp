@@ -1,5 +1,6 @@
 // booking-server: the actor core behind the HTTP front-end (SPEC §6).
 #include <csignal>
+#include <fstream>
 #include <cstdio>
 #include <stdexcept>
 #include <string>
@@ -8,6 +9,7 @@
 
 #include <caf/actor_system.hpp>
 #include <pthread.h>
+#include <unistd.h>
 
 #include "http/listener.hpp"
 #include "http/maintenance.hpp"
@@ -52,6 +54,15 @@ int main(int argc, char** argv) {
       log_error("invalid command line").kv("error", std::string(flag) + " must be at least 1");
       return 2;
     }
+  // And values no machine could honour (each HTTP or store thread is a thread of its own).
+  const std::pair<const char*, std::size_t> at_most[] = {
+    {"--http-threads", cfg.http_threads}, {"--store-threads", cfg.store_threads},
+    {"--invalidation-workers", cfg.invalidation_workers}};
+  for (auto& [flag, value] : at_most)
+    if (value > 10000) {
+      log_error("invalid command line").kv("error", std::string(flag) + " must be at most 10000");
+      return 2;
+    }
   if (!(cfg.rate_limit_per_second >= 0 && cfg.rate_limit_per_second <= 1e9) ||
       (cfg.rate_limit_per_second > 0 && !(cfg.rate_limit_burst >= 1 && cfg.rate_limit_burst <= 1e9))) {
     log_error("invalid command line")
@@ -68,6 +79,11 @@ int main(int argc, char** argv) {
     log_error("invalid command line").kv("error", std::string("--timezone: ") + e.what());
     return 2;
   }
+  if (!cfg.trace_file.empty() && !std::ofstream{cfg.trace_file, std::ios::app}) {
+    log_error("invalid command line").kv("error", "--trace-file: cannot open " + cfg.trace_file + " for appending");
+    return 2;
+  }
+  bool listener_failed = false;
   try {
     log_info("starting").kv("version", build_version()).fields(cfg.summary());
     // Port 0 too: an address that cannot be bound is refused before the database is touched.
@@ -89,10 +105,21 @@ int main(int argc, char** argv) {
     http_server http{cfg, c, m, tracing};
     maintenance upkeep{copts.store, std::chrono::seconds{30}, std::chrono::hours{48}};
     auto port = http.bind();
-    std::thread server_thread{[&] { http.run(); }};
-    std::printf("listening on http://%s:%d\n", cfg.bind.c_str(), port);
+    std::thread server_thread{[&] {
+      try {
+        http.run();
+      } catch (const std::exception& e) { // e.g. no thread could be started: stop in order, exit 1
+        log_error("HTTP listener failed").kv("error", e.what());
+        listener_failed = true;
+        kill(getpid(), SIGTERM);
+      }
+    }};
+    // An IPv6 literal is bracketed in a URL (RFC 3986 §3.2.2).
+    auto address = "http://" + (cfg.bind.find(':') != std::string::npos ? "[" + cfg.bind + "]" : cfg.bind) + ":" +
+                   std::to_string(port);
+    std::printf("listening on %s\n", address.c_str());
     std::fflush(stdout);
-    log_info("listening").kv("address", "http://" + cfg.bind + ":" + std::to_string(port))
+    log_info("listening").kv("address", address)
       .kv("service_instance_id", tracing.resource().instance_id);
 
     int sig = 0;
@@ -111,5 +138,5 @@ int main(int argc, char** argv) {
     log_error("fatal").kv("error", e.what());
     return 1;
   }
-  return 0;
+  return listener_failed ? 1 : 0;
 }

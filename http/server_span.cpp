@@ -6,7 +6,9 @@ namespace booking {
 
 child_span server_span(tracer& t, const httplib::Request& req, const char* route, const trace_context& self,
                        const std::optional<trace_context>& remote_parent, std::int64_t start_ns) {
-  auto s = child_span::with_context(&t, req.method + " " + route, self, remote_parent, span_kind::server, start_ns);
+  // A head refused before its request line was read has no method: "HTTP" (OpenTelemetry's name then).
+  auto s = child_span::with_context(&t, (req.method.empty() ? std::string("HTTP") : req.method) + " " + route, self,
+                                    remote_parent, span_kind::server, start_ns);
   if (!s)
     return s;
   s.set("http.request.method", req.method).set("http.route", route).set("url.path", req.path).set("url.scheme", "http");

@@ -368,6 +368,11 @@ TEST_CASE("edit session: capacity never below booked (409), raise it, new times 
   CHECK(e.patch("sessions/" + std::to_string(sid), json{{"capacity", 0}})->status == 400);
   CHECK(e.patch("sessions/" + std::to_string(sid), json{{"ends_at", future_instant(tz, 25h)}})->status == 400);
   CHECK(e.patch("sessions/" + std::to_string(sid), json{{"starts_at", "tomorrow"}})->status == 400);
+  // Year 10000 in UTC (a black-box review's finding: it was stored and shown as another instant).
+  CHECK(e.patch("sessions/" + std::to_string(sid),
+                json{{"starts_at", "9999-12-31T23:00:00-14:00"}, {"ends_at", "9999-12-31T23:30:00-14:00"}})->status == 400);
+  CHECK(e.patch("sessions/" + std::to_string(sid),
+                json{{"starts_at", "0001-01-01T01:00:00+14:00"}, {"ends_at", "0001-01-01T02:00:00+14:00"}})->status == 400);
   CHECK(e.patch("sessions/" + std::to_string(sid), json{{"title", nullptr}})->status == 400);
   CHECK(e.patch("sessions/" + std::to_string(sid), json{{"colour", "red"}})->status == 400);
   CHECK(error_code_of(e.patch("sessions/999999", json{{"title", "x"}})) == "not_found");

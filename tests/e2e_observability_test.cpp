@@ -2,6 +2,8 @@
 // receiver, the trace file, /debug/traces, and /metrics as Prometheus text.
 #include <doctest/doctest.h>
 
+#include <set>
+
 #include <fstream>
 #include <mutex>
 #include <regex>
@@ -82,6 +84,7 @@ TEST_CASE("every response carries a traceparent: unmatched paths, 405, OPTIONS a
     "POST /en/v2/training/bookings HTTP/1.1\r\n",               // 411, no Content-Length
     "GET /healthz HTTP/1.1\r\nRange: bytes=0-5\r\n",           // 400, Range refused
     "GET /en/v2/training/booking HTTP/1.1\r\n",                 // 401, no token
+    "GET /healthz HTTP/1.1\r\n",                                // 200, an ops endpoint
   };
   for (std::string line : requests) {
     CAPTURE(line);
@@ -99,6 +102,19 @@ TEST_CASE("every response carries a traceparent: unmatched paths, 405, OPTIONS a
     REQUIRE(fat != std::string::npos);
     CHECK(parse_traceparent(fhead.substr(fat + 15, 55)));
   }
+  // The parent was sampled, and so is every answer's traceparent: each names a recorded server span
+  // (a black-box review found none recorded for requests answered before routing, nor for ops).
+  auto raw = raw_exchange(srv.port(), "GET /debug/traces?limit=1000 HTTP/1.1\r\n" + host + "Connection: close\r\n\r\n");
+  auto traces = json::parse(raw.substr(raw.find("\r\n\r\n") + 4));
+  std::multiset<int> statuses;
+  for (auto& t : traces["traces"])
+    if (t["trace_id"] == "0af7651916cd43dd8448eb211c80319c")
+      for (auto& sp : t["spans"])
+        if (sp["parent_span_id"] == "b7ad6b7169203331") {
+          CHECK(sp["attributes"].contains("http.route"));
+          statuses.insert(sp["attributes"]["http.response.status_code"].get<int>());
+        }
+  CHECK(statuses == std::multiset<int>{404, 404, 405, 204, 411, 400, 401, 200});
 }
 
 TEST_CASE("OTLP/HTTP export to a local receiver, validated field by field") {
@@ -225,8 +241,9 @@ TEST_CASE("propagation: unsampled parent, malformed and all-zero headers") {
   }
   CHECK(lines >= 1);
   // Two sampled requests answered from the page the user's actor published (the server span only:
-  // no actor hop on their path), and the location refresh at start-up (a trace of its own).
-  CHECK(spans == 3);
+  // no actor hop on their path), the location refresh at start-up (a trace of its own), and the
+  // three reads of /debug/traces (an ops endpoint's server span, recorded like any request's).
+  CHECK(spans == 6);
 }
 
 TEST_CASE("/metrics parses as Prometheus text exposition") {
