@@ -1,69 +1,55 @@
 // booking-seed: creates the schema and deterministic demo data (SPEC §6).
 #include <chrono>
-#include <cstdio>
-#include <cstdlib>
-#include <fstream>
 #include <iostream>
+#include <stdexcept>
 #include <string>
+#include <vector>
 
+#include "http/seed_options.hpp"
 #include "model/seed.hpp"
 #include "model/time_zone.hpp"
 #include "telemetry/log.hpp"
 
 namespace {
 
-bool flag(const std::string& arg, const char* name, std::string& out) {
-  std::string prefix = std::string("--") + name + "=";
-  if (arg.rfind(prefix, 0) != 0)
-    return false;
-  out = arg.substr(prefix.size());
-  return true;
-}
+const char* const synopsis =
+  "usage: booking-seed --db=PATH [--users=N] [--locations=N] [--weeks=N] [--random-seed=S]\n"
+  "                    [--timezone=Asia/Taipei] [--tokens-out=FILE] [--config-file=PATH]\n";
 
-int usage() {
-  std::cerr << "usage: booking-seed --db=PATH [--users=N] [--locations=N] [--weeks=N] [--random-seed=S]\n"
-               "                    [--timezone=Asia/Taipei] [--tokens-out=FILE]\n";
-  return 2;
+void usage(std::ostream& out) {
+  out << synopsis
+      << "\n"
+         "  --config-file=PATH  reads the same keys from a file, one `key = value` a line; flags given on\n"
+         "                      the command line override it. Text in double quotes (\\\" and \\\\ escapes),\n"
+         "                      numbers bare; `#` or `;` starts a comment; blank lines and a [global] or\n"
+         "                      [booking] line are ignored. For example:\n"
+         "                        # demo.ini\n"
+         "                        db = \"/var/lib/booking/demo.db\"\n"
+         "                        users = 12\n"
+         "                        timezone = \"Asia/Taipei\"\n"
+         "  --tokens-out=FILE   default <db>.tokens.csv; written (mode 0600) only when seeding succeeds.\n";
 }
 
 } // namespace
 
 int main(int argc, char** argv) {
-  booking::seed_options o;
-  std::string tokens_out, v;
+  booking::seed_command_line cl;
   try {
-    for (int i = 1; i < argc; ++i) {
-      std::string a = argv[i];
-      if (a == "-h" || a == "--help")
-        return usage(), 0;
-      if (flag(a, "db", v)) o.db_path = v;
-      else if (flag(a, "users", v)) o.users = std::stoi(v);
-      else if (flag(a, "locations", v)) o.locations = std::stoi(v);
-      else if (flag(a, "weeks", v)) o.weeks = std::stoi(v);
-      else if (flag(a, "random-seed", v)) o.random_seed = std::stoull(v);
-      else if (flag(a, "timezone", v)) o.timezone = v;
-      else if (flag(a, "tokens-out", v)) tokens_out = v;
-      else {
-        booking::log_error("unknown argument").kv("argument", a);
-        return usage();
-      }
-    }
-  } catch (const std::exception&) {
-    booking::log_error("a numeric flag has a bad value");
-    return usage();
+    cl = booking::parse_seed_command_line(std::vector<std::string>(argv + (argc > 0 ? 1 : 0), argv + argc));
+  } catch (const std::invalid_argument& e) {
+    booking::log_error("invalid command line").kv("error", e.what());
+    std::cerr << synopsis << "(--help describes the config file)\n";
+    return 2;
   }
-  if (o.db_path.empty())
-    return usage();
-  if (tokens_out.empty())
-    tokens_out = o.db_path + ".tokens.csv";
+  if (cl.help) {
+    usage(std::cout);
+    return 0;
+  }
+  auto& o = cl.options;
   o.now = booking::now_seconds();
   try {
-    std::ofstream tokens{tokens_out, std::ios::trunc};
-    if (!tokens)
-      throw std::runtime_error("cannot write " + tokens_out);
     auto t0 = std::chrono::steady_clock::now();
-    auto s = booking::seed_database(o, tokens);
-    tokens.close();
+    auto s = booking::seed_database_to_file(o, cl.tokens_out);
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
     std::cout << "seeded " << o.db_path << " in " << ms << " ms (time zone " << o.timezone << ", seed "
               << o.random_seed << ")\n"
@@ -74,7 +60,7 @@ int main(int argc, char** argv) {
               << "  bookings:  " << s.bookings << " (" << s.booked << " booked, " << s.cancelled << " cancelled, "
               << s.leave << " leave)\n"
               << "  waitlist:  " << s.waiting << " waiting entries\n"
-              << "  tokens:    " << tokens_out << "\n";
+              << "  tokens:    " << cl.tokens_out << "\n";
   } catch (const std::exception& e) {
     booking::log_error("seed failed").kv("error", e.what());
     return 1;

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "model/types.hpp"
 
@@ -35,7 +36,15 @@ struct seed_summary {
 };
 
 /// Creates the schema and fills an empty database; writes `user_id,role,token` lines (with header)
-/// to `tokens`. Throws std::runtime_error if the database already holds users.
+/// to `tokens`. Throws std::runtime_error if the database already holds users, or if `tokens` is in a
+/// failed state once every line is written (nothing is committed then).
 seed_summary seed_database(const seed_options& opts, std::ostream& tokens);
+
+/// seed_database with the tokens written to the file `tokens_path`, which is touched only if seeding
+/// succeeds: the lines go to a new temporary file beside it (created exclusively, mode 0600 whatever the
+/// umask), flushed to disk before the database commits, then renamed over `tokens_path`. On any failure
+/// the temporary file is removed and an existing file at `tokens_path` is left as it was (were only the
+/// final rename to fail, after the commit, the error names the temporary file that holds the tokens).
+seed_summary seed_database_to_file(const seed_options& opts, const std::string& tokens_path);
 
 } // namespace booking
