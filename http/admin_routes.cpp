@@ -354,6 +354,10 @@ admin_op schedule_create(const json& b) {
     return invalid("duration_minutes must be an integer from 1 to 1440");
   if (!from || !to)
     return invalid("from and to are dates written YYYY-MM-DD");
+  // Its sessions' instants stay within the bounds of `parse_instant`: a class starting on the last day
+  // and lasting a day ends before 9999-12-31 UTC in any zone.
+  if (*to > local_date{date::sys_days{date::year{9999} / date::December / 28}.time_since_epoch()})
+    return invalid("to must be at most 9999-12-28");
   in.recurrence.start_time = *start;
   in.recurrence.duration = std::chrono::minutes{*minutes};
   in.recurrence.from = *from;

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "model/admin_store.hpp"
 #include "model/sqlite.hpp"
 #include "model/store.hpp"
 #include "model/time_zone.hpp"
@@ -37,13 +38,6 @@ const char* const reasons[] = {"Work trip", "Feeling unwell", "Family event", "å
 const int capacities[] = {6, 8, 12, 12, 16, 16, 20, 24, 30};
 const int start_hours[] = {7, 8, 9, 10, 12, 14, 16, 17, 18, 19, 20, 21};
 
-std::string token_for(std::mt19937_64& rng) {
-  static const char* hex = "0123456789abcdef";
-  std::string t = "tb_";
-  for (int i = 0; i < 40; ++i)
-    t += hex[rng() & 15];
-  return t;
-}
 
 struct seeded_session {
   id_type id;
@@ -294,7 +288,12 @@ seed_summary seed(const seed_options& o, std::ostream& tokens, const std::functi
     ins_user.bind(1, u).bind(2, name)
       .bind(3, admin ? std::string("admin@studio.example") : "member" + std::to_string(u) + "@studio.example")
       .bind(4, credits).bind(5, quota).run();
-    auto token = token_for(rng);
+    // Tokens are bearer credentials: drawn from OpenSSL's generator like the admin routes' tokens,
+    // never from the demo data's seeded sequence (anyone who knew or guessed --random-seed could
+    // recompute every token, the admin's too). The 40 draws a token used to take are still made, so
+    // the demo data of a given seed stays what it was.
+    auto token = new_token();
+    rng.discard(40);
     ins_tok.bind(1, sha256_hex(token)).bind(2, u).bind(3, admin ? "admin" : "member").run();
     tokens << u << ',' << (admin ? "admin" : "member") << ',' << token << '\n';
     if (admin) {

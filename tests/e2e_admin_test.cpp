@@ -323,6 +323,16 @@ TEST_CASE("schedules across DST in America/New_York and Europe/Berlin, instants 
     CHECK(variant("start_time", "24:00") == 400);
     CHECK(variant("duration_minutes", 0) == 400);
     CHECK(variant("from", "2027-02-30") == 400);
+    { // sessions ending in year 10000 (a black-box review: stored, then shown a year before their start)
+      auto late = base;
+      late["weekdays"] = {5};
+      late["start_time"] = "23:30";
+      late["from"] = "9999-12-01";
+      late["to"] = "9999-12-31";
+      CHECK(e.post("schedules", late)->status == 400);
+      late["to"] = "9999-12-29";
+      CHECK(e.post("schedules", late)->status == 400);
+    }
     auto many = base;
     many["weekdays"] = {1, 2, 3, 4, 5, 6, 7};
     many["from"] = "2027-01-01";
