@@ -30,7 +30,7 @@ void debug_traces(route_context& x, call& c) {
       return send_error(c.res, error_code::invalid_request, lang::en);
     limit = static_cast<std::size_t>(*n);
   }
-  send_json(c.res, 200, x.tracing.recent(limit).dump());
+  send_json(c.res, 200, x.tracing.recent(limit).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 void metrics_text(route_context& x, call& c) {

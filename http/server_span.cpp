@@ -1,8 +1,36 @@
 #include "http/server_span.hpp"
 
+#include <algorithm>
+#include <iterator>
 #include <string>
+#include <string_view>
 
 namespace booking {
+
+namespace {
+
+/// The query as received, with the value of every parameter the API does not take replaced by
+/// `REDACTED` (OpenTelemetry's convention for `url.query`): a client that puts a token, an email or a
+/// signature in a URL does not see it copied into spans that ops endpoints serve.
+std::string redacted_query(std::string_view q) {
+  static const std::string_view known[] = {"from", "to", "user_id", "limit", "location_id"};
+  std::string out;
+  for (;;) {
+    auto amp = q.find('&');
+    auto part = q.substr(0, amp);
+    auto eq = part.find('=');
+    auto name = part.substr(0, eq);
+    bool keep = eq == std::string_view::npos ||
+                std::find(std::begin(known), std::end(known), name) != std::end(known);
+    out.append(keep ? part : std::string(name) + "=REDACTED");
+    if (amp == std::string_view::npos)
+      return out;
+    out += '&';
+    q.remove_prefix(amp + 1);
+  }
+}
+
+} // namespace
 
 child_span server_span(tracer& t, const httplib::Request& req, const char* route, const trace_context& self,
                        const std::optional<trace_context>& remote_parent, std::int64_t start_ns) {
@@ -14,7 +42,7 @@ child_span server_span(tracer& t, const httplib::Request& req, const char* route
   s.set("http.request.method", req.method).set("http.route", route).set("url.path", req.path).set("url.scheme", "http");
   auto q = req.target.find('?');
   if (q != std::string::npos && q + 1 < req.target.size())
-    s.set("url.query", req.target.substr(q + 1));
+    s.set("url.query", redacted_query(std::string_view{req.target}.substr(q + 1)));
   auto v = std::string_view{req.version};
   if (v.rfind("HTTP/", 0) == 0)
     s.set("network.protocol.version", v.substr(5));

@@ -2,10 +2,44 @@
 
 #include <cxxabi.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <typeinfo>
 
 namespace booking {
+
+std::string span_text(std::string_view text, std::size_t max) {
+  static const char replacement[] = "\xEF\xBF\xBD"; // U+FFFD
+  std::string out;
+  out.reserve(std::min(text.size(), max));
+  auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
+  auto cont = [&](std::size_t i) { return i < text.size() && (byte(i) & 0xC0) == 0x80; };
+  for (std::size_t i = 0; i < text.size();) {
+    auto b = byte(i);
+    std::size_t n = 0; // length of a well-formed sequence starting at i (RFC 3629), 0 if none
+    if (b < 0x80) {
+      n = 1;
+    } else if (b >= 0xC2 && b <= 0xDF) {
+      n = cont(i + 1) ? 2 : 0;
+    } else if (b >= 0xE0 && b <= 0xEF) {
+      bool second_ok = i + 1 < text.size() && (b == 0xE0   ? byte(i + 1) >= 0xA0 && byte(i + 1) <= 0xBF
+                                               : b == 0xED ? byte(i + 1) >= 0x80 && byte(i + 1) <= 0x9F
+                                                           : cont(i + 1));
+      n = second_ok && cont(i + 2) ? 3 : 0;
+    } else if (b >= 0xF0 && b <= 0xF4) {
+      bool second_ok = i + 1 < text.size() && (b == 0xF0   ? byte(i + 1) >= 0x90 && byte(i + 1) <= 0xBF
+                                               : b == 0xF4 ? byte(i + 1) >= 0x80 && byte(i + 1) <= 0x8F
+                                                           : cont(i + 1));
+      n = second_ok && cont(i + 2) && cont(i + 3) ? 4 : 0;
+    }
+    auto piece = n ? text.substr(i, n) : std::string_view{replacement, 3};
+    if (out.size() + piece.size() > max)
+      break;
+    out.append(piece);
+    i += n ? n : 1;
+  }
+  return out;
+}
 
 namespace {
 
@@ -18,7 +52,7 @@ std::unique_ptr<span_record> make_record(const trace_id& trace, const span_id& i
   r->trace = trace;
   r->id = id;
   r->parent = parent;
-  r->name = std::string(name);
+  r->name = span_text(name);
   r->kind = kind;
   r->start_ns = start;
   return r;
@@ -82,7 +116,7 @@ const trace_id& child_span::trace() const { return rec_ ? rec_->trace : no_trace
 
 child_span& child_span::set(std::string_view key, std::string_view v) {
   if (rec_)
-    rec_->attr(std::string(key), std::string(v));
+    rec_->attr(std::string(key), span_text(v));
   return *this;
 }
 

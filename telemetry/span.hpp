@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -35,6 +36,14 @@ struct span_record {
     return *this;
   }
 };
+
+/// Longest string a span keeps as a name or attribute value, in bytes.
+constexpr std::size_t span_text_max = 512;
+
+/// `text` as a span may keep it: valid UTF-8 (each byte of an ill-formed sequence becomes U+FFFD, so
+/// every JSON encoder takes it) and at most `max` bytes, cut at a character boundary. Attribute values
+/// come from requests (path, query, User-Agent, Host): bytes an attacker chose.
+std::string span_text(std::string_view text, std::size_t max = span_text_max);
 
 /// A trace context sent inside an actor message, with the wall-clock time it was sent (the
 /// receiver's span starts there, so its mailbox wait is inside it).

@@ -113,6 +113,11 @@ nlohmann::json tracer::recent(std::size_t limit) const {
     }
     auto& t = traces[it->second];
     t.first = std::max(t.first, s.end_ns);
+    // A client can put every request into one trace (its own traceparent): at most this many spans of
+    // a trace are answered, so one answer stays a bounded size.
+    constexpr std::size_t max_spans_per_trace = 1000;
+    if (t.second["spans"].size() >= max_spans_per_trace)
+      continue;
     json span{{"trace_id", tid},
               {"span_id", to_hex(s.id)},
               {"parent_span_id", all_zero(s.parent) ? std::string() : to_hex(s.parent)},
@@ -145,7 +150,9 @@ void tracer::export_batch(std::vector<span_record>& batch) {
   if (batch.empty())
     return;
   std::lock_guard<std::mutex> g{export_m_};
-  auto body = otlp_json(batch, opts_.resource).dump();
+  // Span text is valid UTF-8 (`span_text`); should any other string slip through, it is replaced, not
+  // thrown on: an exception here would end the export thread, and with it the process.
+  auto body = otlp_json(batch, opts_.resource).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   if (file_.is_open()) {
     file_ << body << '\n';
     file_.flush();

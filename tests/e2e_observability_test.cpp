@@ -7,6 +7,7 @@
 #include <fstream>
 #include <mutex>
 #include <regex>
+#include <thread>
 
 #include "telemetry/child_span.hpp"
 #include "telemetry/otlp_json.hpp"
@@ -189,6 +190,60 @@ TEST_CASE("OTLP/HTTP export to a local receiver, validated field by field") {
   for (auto k : {"service.version", "service.instance.id", "telemetry.sdk.name", "telemetry.sdk.language",
                  "telemetry.sdk.version"})
     CHECK(res.count(k) == 1);
+}
+
+TEST_CASE("bytes that are not UTF-8, long values and secrets in a URL never reach a span as sent") {
+  // A black-box review: one request with a 0xFF byte in its User-Agent, query, path or Host ended the
+  // process once spans were exported, and made /debug/traces a 500 without an exporter.
+  seeded_db db{3};
+  temp_dir dir;
+  auto file = dir.file("spans.jsonl");
+  server_process srv{db.path, {"--trace-sample-rate=1", "--trace-file=" + file}};
+  const std::string tp = "traceparent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01\r\n";
+  const std::string tok = db.tokens.at(1);
+  const std::string requests[] = {
+    "GET /en/v2/training/locations HTTP/1.1\r\nHost: x\r\nUser-Agent: \xff\xfe\r\n",
+    "GET /healthz?a=\xff HTTP/1.1\r\nHost: x\r\n",
+    "GET /en/v2/\xff HTTP/1.1\r\nHost: x\r\n",
+    "GET /en/v2/%ff HTTP/1.1\r\nHost: x\r\n",
+    "GET /healthz HTTP/1.1\r\nHost: \xff\r\n",
+    "GET /healthz HTTP/1.1\r\nHost: x\r\nUser-Agent: " + std::string(5000, 'u') + "\r\n",
+    "GET /en/v2/training/booking?token=" + tok + "&sig=S3CRET&from=2026-11-23 HTTP/1.1\r\nHost: x\r\n"
+    "Authorization: Bearer " + tok + "\r\n",
+  };
+  for (const auto& r : requests)
+    raw_exchange(srv.port(), r + tp + "Connection: close\r\n\r\n");
+  std::this_thread::sleep_for(std::chrono::milliseconds{1500}); // the export thread writes every second
+  REQUIRE(srv.alive());
+  auto cli = srv.client();
+  auto traces = cli.Get("/debug/traces?limit=100");
+  REQUIRE(traces);
+  REQUIRE(traces->status == 200);
+  auto body = json::parse(traces->body); // valid JSON: valid UTF-8
+  std::size_t spans = 0;
+  for (auto& t : body["traces"])
+    for (auto& sp : t["spans"]) {
+      ++spans;
+      for (auto& [k, v] : sp["attributes"].items())
+        if (v.is_string())
+          CHECK_MESSAGE(v.get<std::string>().size() <= 512, k);
+    }
+  CHECK(spans >= 7);
+  CHECK(traces->body.find(tok) == std::string::npos);
+  CHECK(traces->body.find("S3CRET") == std::string::npos);
+  CHECK(traces->body.find("token=REDACTED&sig=REDACTED&from=2026-11-23") != std::string::npos);
+  CHECK(srv.terminate() == 0);
+  std::ifstream in{file};
+  std::string line, all;
+  int lines = 0;
+  while (std::getline(in, line)) {
+    auto j = json::parse(line); // throws, failing the test, on bytes that are not UTF-8
+    CHECK(j.contains("resourceSpans"));
+    all += line;
+    ++lines;
+  }
+  CHECK(lines >= 1);
+  CHECK(all.find(tok) == std::string::npos);
 }
 
 TEST_CASE("propagation: unsampled parent, malformed and all-zero headers") {

@@ -198,6 +198,21 @@ TEST_CASE("the ring answers newest trace first and drops the oldest spans") {
     CHECK(span.contains(k));
 }
 
+TEST_CASE("span text is valid UTF-8 and bounded, whatever bytes a request carried") {
+  CHECK(span_text("plain /en/v2?x=1") == "plain /en/v2?x=1");
+  CHECK(span_text("caf\xC3\xA9 \xE5\x8F\xB0 \xF0\x9F\x98\x80") == "caf\xC3\xA9 \xE5\x8F\xB0 \xF0\x9F\x98\x80");
+  const std::string fffd = "\xEF\xBF\xBD";
+  CHECK(span_text("a\xFFz") == "a" + fffd + "z");
+  CHECK(span_text("\xC0\xAF") == fffd + fffd);                 // overlong
+  CHECK(span_text("\xE0\x80\x80") == fffd + fffd + fffd);      // overlong
+  CHECK(span_text("\xED\xA0\x80") == fffd + fffd + fffd);      // a surrogate
+  CHECK(span_text("\xF4\x90\x80\x80") == fffd + fffd + fffd + fffd); // past U+10FFFF
+  CHECK(span_text("\xE5\x8F") == fffd + fffd);                  // cut short
+  CHECK(span_text(std::string(600, 'x')).size() == span_text_max);
+  CHECK(span_text("ab\xE5\x8F\xB0", 4) == "ab"); // never cut inside a character
+  CHECK(nlohmann::json(span_text("\xFF\xFE\x80 \xC3")).dump().size() > 0); // the encoder takes it
+}
+
 TEST_CASE("a ring that wrapped several times keeps exactly the newest spans, in order") {
   tracer_options o;
   o.ring_spans = 3;
