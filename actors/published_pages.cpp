@@ -5,25 +5,23 @@ namespace booking {
 published_pages::lookup published_pages::find(id_type user, std::uint64_t request_epoch, lang l,
                                               const date_range& r, const std::vector<location>* locs,
                                               std::chrono::steady_clock::time_point now, instant wall_now) const {
-  std::shared_ptr<const published_entry> e;
   lookup out;
-  {
-    auto& sh = shard_of(user);
-    std::lock_guard<std::mutex> g{sh.m};
-    auto i = sh.map.find(user);
-    if (i == sh.map.end())
-      return out;
-    i->second.last_asked = now;
-    e = i->second.entry; // reference counts and a time stamp, nothing more, under the lock
-    out.owner = i->second.owner;
-  }
-  if (!e || e->epoch < request_epoch || now >= e->fresh_until)
+  auto& sh = shard_of(user);
+  std::lock_guard<std::mutex> g{sh.m};
+  auto i = sh.map.find(user);
+  if (i == sh.map.end())
     return out;
-  for (auto& b : e->bodies)
-    if (b.language == l && b.range == r && b.locations.get() == locs && wall_now < b.valid_until) {
-      out.body = b.body;
-      return out;
-    }
+  auto& s = i->second;
+  s.last_asked = now;
+  // The body is picked under the shard's lock (a short loop over at most a few bodies): a hit
+  // touches one reference count, the body's, and not the entry's or the actor's.
+  if (const auto* e = s.entry.get(); e && e->epoch >= request_epoch && now < e->fresh_until)
+    for (auto& b : e->bodies)
+      if (b.language == l && b.range == r && b.locations.get() == locs && wall_now < b.valid_until) {
+        out.body = b.body;
+        return out;
+      }
+  out.owner = s.owner;
   return out;
 }
 

@@ -32,7 +32,7 @@ void get_page(route_context& ctx, call& c) {
   auto r = ctx.actors.page(std::move(q));
   if (r.error != error_code::none)
     return send_error(c.res, r.error, c.language);
-  send_json(c.res, 200, *r.body);
+  send_json(c.res, 200, std::move(r.body));
 }
 
 void get_sessions(route_context& ctx, call& c) {
@@ -64,7 +64,7 @@ void get_locations(route_context& ctx, call& c) {
   auto r = ctx.actors.locations(c.next_hop());
   if (r.error != error_code::none)
     return send_error(c.res, r.error, c.language);
-  send_json(c.res, 200, *r.body);
+  send_json(c.res, 200, std::move(r.body));
 }
 
 /// The promotion a cancel or leave ran inside its transaction, as a child of the write's store span.

@@ -1,5 +1,9 @@
 #include "http/auth.hpp"
 
+#include <cstring>
+
+#include <openssl/crypto.h>
+
 #include "http/guard.hpp"
 #include "model/token_hash.hpp"
 
@@ -26,24 +30,34 @@ std::optional<token_info> authenticator::authenticate(const std::string& header)
   auto token = std::string_view{header}.substr(start);
   if (!token_chars(token))
     return std::nullopt;
-  auto hash = sha256_hex(token);
-  auto& sh = shards_[static_cast<unsigned char>(hash[0]) % shard_count];
+  auto digest = sha256(token);
+  auto& sh = shards_[digest[0] % shard_count];
   auto now = std::chrono::steady_clock::now();
   {
     std::lock_guard<std::mutex> g{sh.m};
-    auto i = sh.map.find(hash);
-    if (i != sh.map.end() && i->second.expires > now && constant_time_equal(i->second.hash, hash))
+    auto i = sh.map.find(digest);
+    if (i != sh.map.end() && i->second.expires > now)
       return i->second.who;
   }
   auto gen = generation_.load();
-  auto who = fn_(hash);
+  auto who = fn_(to_hex(digest));
   std::lock_guard<std::mutex> g{sh.m};
   if (generation_.load() != gen)
     return who; // a revocation committed during the lookup: answer, but do not cache
   if (sh.map.size() >= max_per_shard)
     sh.map.clear(); // bounded: a flood of random tokens cannot grow the cache
-  sh.map[hash] = entry{hash, who, now + (who ? ttl_ : negative_ttl_)};
+  sh.map[digest] = entry{who, now + (who ? ttl_ : negative_ttl_)};
   return who;
+}
+
+std::size_t authenticator::digest_hash::operator()(const sha256_digest& d) const noexcept {
+  std::size_t h;
+  std::memcpy(&h, d.data() + 8, sizeof h); // byte 0 picks the shard
+  return h;
+}
+
+bool authenticator::digest_equal::operator()(const sha256_digest& a, const sha256_digest& b) const noexcept {
+  return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
 void authenticator::forget(const std::vector<std::string>& token_hashes) {
@@ -51,9 +65,12 @@ void authenticator::forget(const std::vector<std::string>& token_hashes) {
   // generation under its shard lock and caches nothing, or cached before we erase below.
   generation_.fetch_add(1);
   for (const auto& hash : token_hashes) {
-    auto& sh = shards_[static_cast<unsigned char>(hash[0]) % shard_count];
+    auto digest = digest_from_hex(hash);
+    if (!digest)
+      continue; // not a hash this cache could hold
+    auto& sh = shards_[(*digest)[0] % shard_count];
     std::lock_guard<std::mutex> g{sh.m};
-    sh.map.erase(hash);
+    sh.map.erase(*digest);
   }
 }
 

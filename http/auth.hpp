@@ -15,6 +15,7 @@
 #include <vector>
 #include <atomic>
 
+#include "model/token_hash.hpp"
 #include "model/types.hpp"
 
 namespace booking {
@@ -35,13 +36,21 @@ public:
 
 private:
   struct entry {
-    std::string hash;
     std::optional<token_info> who;
     std::chrono::steady_clock::time_point expires;
   };
+  /// Keyed by the digest itself (32 bytes in the node, no string to hash or follow); its first
+  /// bytes are already uniformly distributed.
+  struct digest_hash {
+    std::size_t operator()(const sha256_digest& d) const noexcept;
+  };
+  /// Compares in constant time (CRYPTO_memcmp).
+  struct digest_equal {
+    bool operator()(const sha256_digest& a, const sha256_digest& b) const noexcept;
+  };
   struct shard {
     std::mutex m;
-    std::unordered_map<std::string, entry> map;
+    std::unordered_map<sha256_digest, entry, digest_hash, digest_equal> map;
   };
   static constexpr std::size_t shard_count = 16;
   static constexpr std::size_t max_per_shard = 1 << 16;

@@ -346,9 +346,10 @@ ssize_t connection_stream::write(const char* ptr, size_t size) {
   return static_cast<ssize_t>(size);
 }
 
-bool connection_stream::flush() {
+bool connection_stream::flush(std::string_view tail) {
   std::size_t sent = 0;
-  while (sent < out_.size()) {
+  const std::size_t total = out_.size() + tail.size();
+  while (sent < total) {
     // With the socket's send timeout, `send` itself waits (at most `io_timeout` without progress,
     // then EAGAIN: the peer is too slow); otherwise poll first.
     if (!timed_send_) {
@@ -362,7 +363,17 @@ bool connection_stream::flush() {
         break;
       }
     }
-    auto n = ::send(fd_, out_.data() + sent, out_.size() - sent, MSG_NOSIGNAL);
+    // What is left of the buffered bytes and of the tail, in one `sendmsg`.
+    iovec iov[2];
+    int parts = 0;
+    if (sent < out_.size())
+      iov[parts++] = iovec{out_.data() + sent, out_.size() - sent};
+    if (auto from = sent > out_.size() ? sent - out_.size() : 0; from < tail.size())
+      iov[parts++] = iovec{const_cast<char*>(tail.data() + from), tail.size() - from};
+    msghdr msg{};
+    msg.msg_iov = iov;
+    msg.msg_iovlen = static_cast<decltype(msg.msg_iovlen)>(parts);
+    auto n = ::sendmsg(fd_, &msg, MSG_NOSIGNAL);
     if (n < 0 && (errno == EINTR || (!timed_send_ && errno == EAGAIN)))
       continue;
     if (n <= 0) {

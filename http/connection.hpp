@@ -12,6 +12,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -48,6 +49,12 @@ struct request_state {
   std::string raw_authorization;
   int idempotency_headers = 0;
   std::string raw_idempotency_key;
+  /// A body the answer shares with the cache (`send_json` with a shared body): the library writes
+  /// the head with an empty body, and the connection loop sends this after the head, from the
+  /// cached string itself (no copy). `send_shared` is set by the post-routing step when the answer
+  /// still is that body (not replaced by an error) and has one (not HEAD).
+  std::shared_ptr<const std::string> shared_body;
+  bool send_shared = false;
 };
 
 /// The state of the request being served on the calling thread (nullptr outside the edge's loop).
@@ -74,8 +81,8 @@ public:
   bool wait_request(std::chrono::milliseconds idle, const std::atomic<int>& listening);
   /// Starts the head checks of a new request on `state`.
   void begin_request(request_state& state);
-  /// Sends everything written so far; false when the peer is gone or too slow.
-  bool flush();
+  /// Sends everything written so far, then `tail`; false when the peer is gone or too slow.
+  bool flush(std::string_view tail = {});
   /// The connection cannot carry another request (read or write failed, head too large or late).
   bool failed() const { return failed_; }
 

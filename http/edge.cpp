@@ -226,8 +226,19 @@ void install_edge(httplib::Server& svr, route_context& ctx) {
       res.set_header("Connection", "close");
     }
     res.set_header("Date", http_date_now());
+    // A shared body (a cached page) is sent by the connection loop after the head, unless the
+    // answer was replaced meanwhile or is to a HEAD.
+    std::size_t length = res.body.size();
+    if (st && st->shared_body) {
+      if (res.body.empty() && res.status == 200) {
+        length = st->shared_body->size();
+        st->send_shared = req.method != "HEAD";
+      } else {
+        st->shared_body.reset();
+      }
+    }
     if (res.status != 204 && res.status != 304 && res.status >= 200)
-      res.set_header("Content-Length", std::to_string(res.body.size()));
+      res.set_header("Content-Length", std::to_string(length));
   });
 }
 

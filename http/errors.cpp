@@ -37,8 +37,20 @@ int status_of(error_code e) {
 }
 
 void send_json(httplib::Response& res, int status, const std::string& body) {
+  if (auto* st = current_request())
+    st->shared_body.reset(); // this answer replaces one that shared a cached body
   res.status = status;
   res.set_content(body, "application/json; charset=utf-8");
+}
+
+void send_json(httplib::Response& res, int status, std::shared_ptr<const std::string> body) {
+  auto* st = current_request();
+  if (!st || !body)
+    return send_json(res, status, body ? *body : std::string{});
+  res.status = status;
+  res.body.clear();
+  res.set_header("Content-Type", "application/json; charset=utf-8");
+  st->shared_body = std::move(body);
 }
 
 void send_error(httplib::Response& res, error_code e, lang l, bool close_connection) {

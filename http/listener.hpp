@@ -114,8 +114,10 @@ private:
       strm.begin_request(state);
       bool closed_by_client = false;
       ok = process_request(strm, left == 1, closed_by_client, nullptr);
-      if (!strm.flush())
+      // The head the library wrote, then a shared body (http/errors.hpp) straight from the cache.
+      if (!strm.flush(state.send_shared && state.shared_body ? std::string_view{*state.shared_body} : std::string_view{}))
         ok = false;
+      state.shared_body.reset();
       if (!ok || closed_by_client || state.close || strm.failed())
         break;
     }

@@ -357,6 +357,53 @@ TEST_CASE("bodies: duplicate keys, trailing bytes and NUL are refused; refusals 
   CHECK(ok.status == 201);
 }
 
+TEST_CASE("cached pages are sent from the cache after their head: pipelined, with HEAD between, then close") {
+  seeded_db db{5};
+  server_process srv{db.path};
+  auto a = "Authorization: Bearer " + db.tokens.at(1) + "\r\n";
+  auto b = "Authorization: Bearer " + db.tokens.at(2) + "\r\n";
+  // Each body alone first (it is cached from then on), then all of them on one connection.
+  auto page_a = exchange(srv.port(), get("/en/v2/training/booking", a), nullptr, false, 10s);
+  auto page_b = exchange(srv.port(), get("/zh-tw/v2/training/booking", b), nullptr, false, 10s);
+  auto locs = exchange(srv.port(), get("/en/v2/training/locations", a), nullptr, false, 10s);
+  REQUIRE(page_a.size() == 1);
+  REQUIRE(page_b.size() == 1);
+  REQUIRE(locs.size() == 1);
+  REQUIRE(page_a[0].status == 200);
+  REQUIRE(page_b[0].status == 200);
+  bool closed = false;
+  auto raw = raw_exchange(srv.port(),
+                          get("/en/v2/training/booking", a) + "HEAD /en/v2/training/booking HTTP/1.1\r\nHost: x\r\n" + a
+                            + "\r\n" + get("/zh-tw/v2/training/booking", b) + get("/en/v2/training/locations", a)
+                            + get("/en/v2/training/booking", a + "Connection: close\r\n"),
+                          10s, &closed);
+  CHECK(closed);
+  // Split by hand: the second answer is to a HEAD (a head with the GET's length and no body).
+  auto first = parse_responses(raw);
+  REQUIRE(!first.empty());
+  CHECK(first[0].body == page_a[0].body);
+  auto head_start = raw.find("HTTP/1.1 ", raw.find("\r\n\r\n") + 4 + page_a[0].body.size());
+  REQUIRE(head_start != std::string::npos);
+  auto head_end = raw.find("\r\n\r\n", head_start);
+  REQUIRE(head_end != std::string::npos);
+  auto head = parse_responses(raw.substr(head_start, head_end + 4 - head_start), true);
+  REQUIRE(head.size() == 1);
+  CHECK(head[0].status == 200);
+  CHECK(head[0].header("content-length") == std::to_string(page_a[0].body.size()));
+  auto rest = parse_responses(raw.substr(head_end + 4));
+  REQUIRE(rest.size() == 3);
+  CHECK(rest[0].body == page_b[0].body);
+  CHECK(rest[1].body == locs[0].body);
+  CHECK(rest[2].body == page_a[0].body);
+  CHECK(rest[2].header("connection") == "close");
+  for (auto& r : rest)
+    check_framing(r, {db.tokens.at(1), db.tokens.at(2)});
+  // Five answers, and nothing after the last body.
+  CHECK(count_responses(raw) == 5);
+  REQUIRE(raw.size() >= page_a[0].body.size());
+  CHECK(raw.substr(raw.size() - page_a[0].body.size()) == page_a[0].body);
+}
+
 TEST_CASE("pipelined requests are answered in order, or the first answer closes") {
   seeded_db db{5};
   server_process srv{db.path};

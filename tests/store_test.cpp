@@ -228,6 +228,35 @@ TEST_CASE("tokens are found by their SHA-256, revoked ones are not") {
   CHECK(!constant_time_equal("abc", "abcd"));
 }
 
+TEST_CASE("digests: the same on every thread, hex both ways") {
+  const std::string abc = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+  CHECK(to_hex(sha256("abc")) == abc);
+  CHECK(sha256_hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  // One context per thread, reused: interleaved lengths and threads give the same digests.
+  std::vector<std::string> seen(8);
+  std::vector<std::thread> ts;
+  for (std::size_t i = 0; i < seen.size(); ++i)
+    ts.emplace_back([&, i] {
+      for (int k = 0; k <= 200; ++k) // ends on "abc"
+        seen[i] = to_hex(sha256(k % 2 ? std::string(1000, 'x') : std::string{"abc"}));
+    });
+  for (auto& th : ts)
+    th.join();
+  for (auto& s : seen)
+    CHECK(s == abc);
+  auto d = digest_from_hex(abc);
+  REQUIRE(d);
+  CHECK(*d == sha256("abc"));
+  std::string upper = abc;
+  for (auto& c : upper)
+    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  CHECK(digest_from_hex(upper) == d);
+  CHECK(!digest_from_hex(abc.substr(1)));
+  CHECK(!digest_from_hex(abc + "0"));
+  CHECK(!digest_from_hex("g" + abc.substr(1)));
+  CHECK(!digest_from_hex(""));
+}
+
 TEST_CASE("idempotency: replay returns the first response, mismatch changes nothing") {
   small_db t;
   auto now = now_seconds();
