@@ -212,9 +212,9 @@ void install_edge(httplib::Server& svr, route_context& ctx) {
     auto* st = current_request();
     // The library also ends HTTP/1.0 connections unless they ask exactly `Connection: Keep-Alive`
     // (its own test, case-sensitive): say so.
-    auto conn = req.get_header_value("Connection");
-    bool http10_close = req.version == "HTTP/1.0" && conn != "Keep-Alive";
-    bool close = (st && st->close) || http10_close || asks_close(req);
+    auto conn = req.headers.equal_range("Connection"); // one lookup for both tests below
+    bool http10_close = req.version == "HTTP/1.0" && (conn.first == conn.second || conn.first->second != "Keep-Alive");
+    bool close = (st && st->close) || http10_close || asks_close(conn);
     if (close && st)
       st->close = true;
     for (const char* h : {"Content-Range", "Accept-Ranges", "Content-Encoding", "Transfer-Encoding", "Date",

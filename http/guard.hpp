@@ -33,6 +33,9 @@ void sanitize_request(httplib::Request& req);
 /// Whether the request's `Connection` options (a comma-separated, case-insensitive list over any
 /// number of header lines, RFC 9110 §7.6.1) include `close`.
 bool asks_close(const httplib::Request& req);
+/// The same on the request's `Connection` lines, already looked up.
+using header_lines = std::pair<httplib::Headers::const_iterator, httplib::Headers::const_iterator>;
+bool asks_close(const header_lines& connection_lines);
 
 /// JSON nesting deeper than `max_depth` (a linear scan that skips strings).
 bool too_deep(std::string_view body, int max_depth);

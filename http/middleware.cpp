@@ -14,9 +14,10 @@ namespace {
 
 /// The incoming `traceparent`, when there is exactly one and it is valid.
 std::optional<trace_context> remote_parent(const httplib::Request& req) {
-  if (req.get_header_value_count("traceparent") != 1)
+  auto [first, last] = req.headers.equal_range("traceparent");
+  if (first == last || std::next(first) != last)
     return std::nullopt;
-  return parse_traceparent(req.get_header_value("traceparent"));
+  return parse_traceparent(first->second);
 }
 
 /// The method as a metric label and log value: one of a fixed set, so a client cannot mint series
@@ -99,7 +100,6 @@ void serve(route_context& ctx, const route& r, const route_match& m, const httpl
   bool counted = false;
   if (r.api) {
     auto n = ctx.inflight.fetch_add(1) + 1;
-    ctx.metrics.request_started();
     counted = true;
     if (n > static_cast<std::int64_t>(ctx.cfg.max_inflight)) {
       ctx.metrics.rejected("overloaded");
@@ -122,7 +122,6 @@ void serve(route_context& ctx, const route& r, const route_match& m, const httpl
     send_error(res, error_code::internal, c.language);
   if (counted) {
     ctx.inflight.fetch_sub(1);
-    ctx.metrics.request_finished();
   }
   res.set_header("traceparent", format_traceparent(c.trace));
   set_response(span, res.status);

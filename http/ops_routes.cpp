@@ -35,6 +35,7 @@ void debug_traces(route_context& x, call& c) {
 
 void metrics_text(route_context& x, call& c) {
   c.res.status = 200;
+  x.metrics.set_inflight(x.inflight.load());
   c.res.set_content(x.metrics.serialize(), "text/plain; version=0.0.4; charset=utf-8");
 }
 

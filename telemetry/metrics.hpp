@@ -72,8 +72,9 @@ public:
   /// One finished request: counter and duration histogram. No lock and no allocation once a
   /// thread has seen the series.
   void http_request(std::string_view route, std::string_view method, int status, double seconds);
-  void request_started() { inflight->Increment(); }
-  void request_finished() { inflight->Decrement(); }
+  /// The API requests being served, set when the metrics are read (the edge counts them in its own
+  /// atomic: a second shared counter per request cost two more contended updates).
+  void set_inflight(std::int64_t n) { inflight->Set(static_cast<double>(n)); }
   void rejected(std::string_view reason);
 
   // Tracing.
