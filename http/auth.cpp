@@ -33,15 +33,42 @@ std::optional<token_info> authenticator::authenticate(const std::string& header)
   auto digest = sha256(token);
   auto& sh = shards_[digest[0] % shard_count];
   auto now = std::chrono::steady_clock::now();
+  std::shared_ptr<const pending> joined, mine;
+  std::promise<std::optional<token_info>> answer;
+  std::uint64_t gen = 0;
   {
     std::lock_guard<std::mutex> g{sh.m};
     auto i = sh.map.find(digest);
     if (i != sh.map.end() && i->second.expires > now)
       return i->second.who;
+    gen = generation_.load();
+    auto p = sh.lookups.find(digest);
+    if (p != sh.lookups.end() && p->second->generation == gen) {
+      joined = p->second;
+    } else {
+      mine = std::make_shared<const pending>(pending{gen, answer.get_future().share()});
+      sh.lookups.insert_or_assign(digest, mine);
+    }
   }
-  auto gen = generation_.load();
-  auto who = fn_(to_hex(digest));
+  if (joined) {
+    if (joined->answer.wait_for(join_wait) == std::future_status::ready)
+      return joined->answer.get(); // rethrows the store's failure, as a lookup of our own would
+    return fn_(to_hex(digest)); // the lookup we waited for is stuck: try once ourselves
+  }
+  std::optional<token_info> who;
+  try {
+    who = fn_(to_hex(digest));
+  } catch (...) {
+    answer.set_exception(std::current_exception());
+    std::lock_guard<std::mutex> g{sh.m};
+    if (auto p = sh.lookups.find(digest); p != sh.lookups.end() && p->second == mine)
+      sh.lookups.erase(p);
+    throw;
+  }
+  answer.set_value(who);
   std::lock_guard<std::mutex> g{sh.m};
+  if (auto p = sh.lookups.find(digest); p != sh.lookups.end() && p->second == mine)
+    sh.lookups.erase(p);
   if (generation_.load() != gen)
     return who; // a revocation committed during the lookup: answer, but do not cache
   if (sh.map.size() >= max_per_shard)

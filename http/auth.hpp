@@ -3,11 +3,18 @@
 // A revocation makes the cache forget the token before its 2xx leaves (`forget`), so a revoked
 // token is refused on the very next request on any thread; a lookup that raced with the
 // revocation does not put its answer back (the generation check below).
+//
+// Concurrent misses on one token share one store lookup (a member's app opening several requests at
+// once, or a stampede of new members): the first registers its lookup, the others wait for its
+// answer. A request that begins after a revocation never joins a lookup begun before it (each
+// lookup carries the generation it started in), so "refused on the very next request" holds.
 #pragma once
 
 #include <array>
 #include <chrono>
 #include <functional>
+#include <future>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -48,10 +55,18 @@ private:
   struct digest_equal {
     bool operator()(const sha256_digest& a, const sha256_digest& b) const noexcept;
   };
+  /// A store lookup in progress, which later misses on the same token wait for.
+  struct pending {
+    std::uint64_t generation;
+    std::shared_future<std::optional<token_info>> answer;
+  };
   struct shard {
     std::mutex m;
     std::unordered_map<sha256_digest, entry, digest_hash, digest_equal> map;
+    std::unordered_map<sha256_digest, std::shared_ptr<const pending>, digest_hash, digest_equal> lookups;
   };
+  /// How long a request waits for another's lookup of its token before it looks up itself.
+  static constexpr std::chrono::seconds join_wait{30};
   static constexpr std::size_t shard_count = 16;
   static constexpr std::size_t max_per_shard = 1 << 16;
 

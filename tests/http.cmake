@@ -35,3 +35,7 @@ add_test(NAME framing_fuzz_nginx
   COMMAND python3 ${PROJECT_SOURCE_DIR}/scripts/framing-fuzz --requests 3000 --seconds 60 --seed 2 --nginx --check)
 set_tests_properties(framing_fuzz framing_fuzz_nginx PROPERTIES
   ENVIRONMENT "BUILD_DIR=${PROJECT_BINARY_DIR}" TIMEOUT 300)
+
+# The authenticator in-process (lookup coalescing, revocation, failures), beside the admin routes'
+# revocation tests.
+target_sources(e2e_admin_tests PRIVATE auth_test.cpp)
