@@ -1,4 +1,4 @@
-// Per-user rate limit: a token bucket per acting user, in 16 locked shards. A user over the limit
+// Per-user rate limit: a token bucket per acting user, in 64 locked shards. A user over the limit
 // gets 429 `rate_limited` with Retry-After; other users never share a bucket with them.
 #pragma once
 
@@ -30,8 +30,9 @@ private:
     std::mutex m;
     std::unordered_map<id_type, bucket> buckets;
   };
-  static constexpr std::size_t shard_count = 16;
-  static constexpr std::size_t max_per_shard = 1 << 16;
+  /// 64 shards: an HTTP thread preempted while it holds one lock stalls fewer others.
+  static constexpr std::size_t shard_count = 64;
+  static constexpr std::size_t max_per_shard = 1 << 14; // 1 M in all
 
   double rate_, burst_;
   std::array<shard, shard_count> shards_;
