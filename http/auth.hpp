@@ -51,7 +51,7 @@ private:
   struct digest_hash {
     std::size_t operator()(const sha256_digest& d) const noexcept;
   };
-  /// Compares in constant time (CRYPTO_memcmp).
+  /// Compares in constant time.
   struct digest_equal {
     bool operator()(const sha256_digest& a, const sha256_digest& b) const noexcept;
   };

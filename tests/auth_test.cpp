@@ -124,3 +124,21 @@ TEST_CASE("authenticator: a failed lookup fails every request that waited for it
   CHECK(again->r == role::admin);
   CHECK(lookups == 2);
 }
+
+TEST_CASE("authenticator: many cached tokens, each answers its own user") {
+  authenticator auth{[](const std::string& hash) -> std::optional<token_info> {
+                       // The test's tokens are tb_<n> padded: the lookup finds n by its hash.
+                       for (id_type n = 1; n <= 2000; ++n)
+                         if (sha256_hex("tb_" + std::to_string(n) + std::string(30, 'x')) == hash)
+                           return token_info{n, role::member};
+                       return std::nullopt;
+                     },
+                     60s, 5s};
+  for (int pass = 0; pass < 2; ++pass) // the first fills the cache, the second reads it
+    for (id_type n = 1; n <= 2000; n += (pass == 0 ? 1 : 7)) {
+      auto who = auth.authenticate("Bearer tb_" + std::to_string(n) + std::string(30, 'x'));
+      REQUIRE(who);
+      CHECK(who->user_id == n);
+    }
+  CHECK(!auth.authenticate("Bearer tb_2001" + std::string(30, 'x')));
+}
