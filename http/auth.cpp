@@ -33,7 +33,7 @@ std::optional<token_info> authenticator::authenticate(const std::string& header)
   auto& sh = shards_[digest[0] % shard_count];
   auto now = std::chrono::steady_clock::now();
   std::shared_ptr<const pending> joined, mine;
-  std::promise<std::optional<token_info>> answer;
+  std::optional<std::promise<std::optional<token_info>>> answer; // made on a miss only: a promise allocates
   std::uint64_t gen = 0;
   {
     std::lock_guard<std::mutex> g{sh.m};
@@ -45,7 +45,8 @@ std::optional<token_info> authenticator::authenticate(const std::string& header)
     if (p != sh.lookups.end() && p->second->generation == gen) {
       joined = p->second;
     } else {
-      mine = std::make_shared<const pending>(pending{gen, answer.get_future().share()});
+      answer.emplace();
+      mine = std::make_shared<const pending>(pending{gen, answer->get_future().share()});
       sh.lookups.insert_or_assign(digest, mine);
     }
   }
@@ -58,13 +59,13 @@ std::optional<token_info> authenticator::authenticate(const std::string& header)
   try {
     who = fn_(to_hex(digest));
   } catch (...) {
-    answer.set_exception(std::current_exception());
+    answer->set_exception(std::current_exception());
     std::lock_guard<std::mutex> g{sh.m};
     if (auto p = sh.lookups.find(digest); p != sh.lookups.end() && p->second == mine)
       sh.lookups.erase(p);
     throw;
   }
-  answer.set_value(who);
+  answer->set_value(who);
   std::lock_guard<std::mutex> g{sh.m};
   if (auto p = sh.lookups.find(digest); p != sh.lookups.end() && p->second == mine)
     sh.lookups.erase(p);
