@@ -75,8 +75,53 @@ connection::connection(const std::string& path, int busy_timeout_ms, long long m
 }
 
 connection::~connection() {
+  for (auto& [text, st] : kept_)
+    sqlite3_finalize(st);
   if (db_)
     sqlite3_close_v2(db_);
+}
+
+namespace {
+
+/// Distinct statement texts a connection keeps; the code has a few dozen, so this only guards
+/// against a text built with values in it.
+constexpr std::size_t max_kept_statements = 256;
+
+} // namespace
+
+sqlite3_stmt* connection::take(const char* sql) {
+  if (auto it = kept_.find(std::string_view{sql}); it != kept_.end()) {
+    auto st = it->second;
+    kept_.erase(it);
+    return st;
+  }
+  sqlite3_stmt* st = nullptr;
+  int rc = sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, nullptr);
+  if (rc != SQLITE_OK) {
+    sqlite3_finalize(st);
+    fail(db_, rc, "prepare failed");
+  }
+  if (!st) // only white space or a comment
+    throw error(std::string("prepare failed: no statement in \"") + sql + "\"", SQLITE_MISUSE);
+  return st;
+}
+
+void connection::give_back(sqlite3_stmt* st) noexcept {
+  if (!st)
+    return;
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  const char* text = sqlite3_sql(st);
+  if (!text || kept_.size() >= max_kept_statements) {
+    sqlite3_finalize(st);
+    return;
+  }
+  try {
+    if (!kept_.emplace(std::string_view{text}, st).second)
+      sqlite3_finalize(st); // the same text is kept already (this one was a nested use)
+  } catch (...) {
+    sqlite3_finalize(st);
+  }
 }
 
 void connection::exec(const char* sql) {
@@ -93,13 +138,9 @@ std::int64_t connection::last_insert_id() const { return sqlite3_last_insert_row
 
 int connection::changes() const { return sqlite3_changes(db_); }
 
-statement::statement(connection& c, const char* sql) : conn_(c) {
-  int rc = sqlite3_prepare_v3(c.handle(), sql, -1, SQLITE_PREPARE_PERSISTENT, &st_, nullptr);
-  if (rc != SQLITE_OK)
-    fail(c.handle(), rc, "prepare failed");
-}
+statement::statement(connection& c, const char* sql) : conn_(c), st_(c.take(sql)) {}
 
-statement::~statement() { sqlite3_finalize(st_); }
+statement::~statement() { conn_.give_back(st_); }
 
 statement& statement::bind(int idx, std::int64_t v) {
   sqlite3_bind_int64(st_, idx, v);
@@ -156,7 +197,7 @@ transaction::transaction(connection& c, bool immediate) : c_(c) {
   // case where SQLite gives up early (e.g. a checkpoint in progress).
   for (int attempt = 0;; ++attempt) {
     try {
-      c_.exec(immediate ? "BEGIN IMMEDIATE" : "BEGIN");
+      statement{c_, immediate ? "BEGIN IMMEDIATE" : "BEGIN"}.run();
       open_ = true;
       return;
     } catch (const error& e) {
@@ -173,7 +214,7 @@ transaction::~transaction() {
 }
 
 void transaction::commit() {
-  c_.exec("COMMIT");
+  statement{c_, "COMMIT"}.run();
   open_ = false;
 }
 

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -42,13 +43,28 @@ public:
   std::timed_mutex& writer() { return *writer_; }
   std::chrono::milliseconds busy_timeout() const { return busy_timeout_; }
 
+  /// A prepared statement for `sql`: the one this connection kept from an earlier use, or a new
+  /// one. Preparing is most of what a short write costs in SQLite (parsing, name resolution, code
+  /// generation), so statements are kept by their text and only bound and stepped again. A
+  /// statement taken is the caller's until `give_back`: a nested use of the same text prepares
+  /// another.
+  sqlite3_stmt* take(const char* sql);
+  /// Resets `st` (ending any read it holds), clears its bindings and keeps it for the next `take`
+  /// of its text; finalizes it when that text is already kept or the cache is full.
+  void give_back(sqlite3_stmt* st) noexcept;
+  /// How many prepared statements this connection keeps (for tests).
+  std::size_t kept_statements() const { return kept_.size(); }
+
 private:
   sqlite3* db_ = nullptr;
+  /// Kept statements by their SQL text; each key views the text SQLite holds for its statement.
+  std::unordered_map<std::string_view, sqlite3_stmt*> kept_;
   std::shared_ptr<std::timed_mutex> writer_;
   std::chrono::milliseconds busy_timeout_;
 };
 
-/// A prepared statement, prepared once and reset after every use.
+/// A prepared statement, reset after every use, taken from and given back to its connection's kept
+/// statements (so a statement object made per call costs no new preparation).
 class statement {
 public:
   statement(connection& c, const char* sql);
@@ -70,6 +86,7 @@ public:
   int int32(int col) const { return static_cast<int>(int64(col)); }
   std::string text(int col) const;
   bool is_null(int col) const;
+  sqlite3_stmt* handle() const { return st_; }
 
 private:
   connection& conn_;
@@ -99,8 +116,6 @@ public:
   void commit();
 
 private:
-  void finish(const char* sql);
-
   connection& c_;
   bool open_ = false;
   std::unique_lock<std::timed_mutex> writing_;

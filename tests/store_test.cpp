@@ -26,6 +26,69 @@ TEST_CASE("migrations set user_version and are idempotent") {
   CHECK(st.text(0) == "wal");
 }
 
+TEST_CASE("a connection keeps its prepared statements: reused, reset, bindings cleared") {
+  small_db t;
+  t.add_user(3, 1);
+  t.add_user(4, 1);
+  sql::connection c{t.path, 1000};
+  const char* text = "SELECT id FROM users WHERE credits >= ?1 ORDER BY id";
+  sqlite3_stmt* first = nullptr;
+  {
+    sql::statement st{c, text};
+    first = st.handle();
+    st.bind(1, 3);
+    REQUIRE(st.step()); // left mid-result: giving it back must end the read it holds
+  }
+  CHECK(c.kept_statements() == 1);
+  {
+    // Another connection writes and checkpoints the whole log: it could not if the kept statement
+    // still held its read snapshot.
+    sql::connection w{t.path, 1000};
+    sql::statement{w, "UPDATE users SET credits = credits + 1"}.run();
+    sql::statement cp{w, "PRAGMA wal_checkpoint(TRUNCATE)"};
+    REQUIRE(cp.step());
+    CHECK(cp.int64(0) == 0); // not busy: no reader left behind
+  }
+  {
+    sql::statement st{c, text};
+    CHECK(st.handle() == first); // the same prepared statement, not a new one
+    CHECK(c.kept_statements() == 0);
+    // Bindings were cleared when it was given back: ?1 is NULL, and `credits >= NULL` matches nothing.
+    CHECK_FALSE(st.step());
+    st.reset();
+    st.bind(1, 4);
+    int rows = 0;
+    while (st.step())
+      ++rows;
+    CHECK(rows == 2); // 4 and 5 credits after the update
+    st.reset();
+    // A nested use of the same text while this one is taken: its own statement, both usable.
+    sql::statement inner{c, text};
+    CHECK(inner.handle() != first);
+    inner.bind(1, 5);
+    REQUIRE(inner.step());
+    st.bind(1, 5);
+    REQUIRE(st.step());
+    CHECK(st.int64(0) == inner.int64(0));
+  }
+  CHECK(c.kept_statements() == 1); // one kept per text; the other was finalized
+  CHECK_THROWS_AS(sql::statement(c, "SELECT nothing FROM nowhere"), sql::error);
+  CHECK(c.kept_statements() == 1);
+  // Transactions begin and commit through kept statements too.
+  {
+    sql::transaction tx{c, true};
+    sql::statement{c, "UPDATE users SET credits = credits - 1"}.run();
+    tx.commit();
+  }
+  CHECK(c.kept_statements() == 4);
+  CHECK(t.scalar("SELECT sum(credits) FROM users") == 7);
+  {
+    sql::transaction tx{c, true};
+    sql::statement{c, "UPDATE users SET credits = 0"}.run();
+  } // rolled back
+  CHECK(t.scalar("SELECT sum(credits) FROM users") == 7);
+}
+
 TEST_CASE("migration 2 keeps a version-1 database's data and opens the ledger") {
   booking::test::temp_dir dir;
   auto path = dir.file("v1.db");
