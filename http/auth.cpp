@@ -55,20 +55,22 @@ std::optional<token_info> authenticator::authenticate(const std::string& header)
       return joined->answer.get(); // rethrows the store's failure, as a lookup of our own would
     return fn_(to_hex(digest)); // the lookup we waited for is stuck: try once ourselves
   }
+  auto retire = [&] { // under the shard lock: the finished lookup takes no more joiners
+    if (auto p = sh.lookups.find(digest); p != sh.lookups.end() && p->second == mine)
+      sh.lookups.erase(p);
+  };
   std::optional<token_info> who;
   try {
     who = fn_(to_hex(digest));
   } catch (...) {
     answer->set_exception(std::current_exception());
     std::lock_guard<std::mutex> g{sh.m};
-    if (auto p = sh.lookups.find(digest); p != sh.lookups.end() && p->second == mine)
-      sh.lookups.erase(p);
+    retire();
     throw;
   }
   answer->set_value(who);
   std::lock_guard<std::mutex> g{sh.m};
-  if (auto p = sh.lookups.find(digest); p != sh.lookups.end() && p->second == mine)
-    sh.lookups.erase(p);
+  retire();
   if (generation_.load() != gen)
     return who; // a revocation committed during the lookup: answer, but do not cache
   if (sh.map.size() >= max_per_shard)
@@ -84,15 +86,7 @@ std::size_t authenticator::digest_hash::operator()(const sha256_digest& d) const
 }
 
 bool authenticator::digest_equal::operator()(const sha256_digest& a, const sha256_digest& b) const noexcept {
-  // Constant time, as CRYPTO_memcmp, without a call: every word is compared, differences are ORed.
-  std::uint64_t diff = 0;
-  for (std::size_t i = 0; i < a.size(); i += sizeof(std::uint64_t)) {
-    std::uint64_t x, y;
-    std::memcpy(&x, a.data() + i, sizeof x);
-    std::memcpy(&y, b.data() + i, sizeof y);
-    diff |= x ^ y;
-  }
-  return diff == 0;
+  return constant_time_equal(a, b);
 }
 
 void authenticator::forget(const std::vector<std::string>& token_hashes) {

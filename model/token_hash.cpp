@@ -77,10 +77,4 @@ std::string sha256_hex(std::string_view text) {
   return to_hex(sha256(text));
 }
 
-bool constant_time_equal(std::string_view a, std::string_view b) {
-  if (a.size() != b.size())
-    return false;
-  return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
-}
-
 } // namespace booking

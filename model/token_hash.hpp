@@ -2,6 +2,8 @@
 #pragma once
 
 #include <array>
+#include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -18,7 +20,17 @@ std::string to_hex(const sha256_digest& d);
 std::optional<sha256_digest> digest_from_hex(std::string_view hex);
 /// Lower-case hex SHA-256 of `text`.
 std::string sha256_hex(std::string_view text);
-/// Compares two equal-purpose secrets in time independent of where they differ.
-bool constant_time_equal(std::string_view a, std::string_view b);
+/// Compares two digests in time independent of where they differ: every word is compared and the
+/// differences ORed (as CRYPTO_memcmp, but inline: it runs on every cached token lookup).
+inline bool constant_time_equal(const sha256_digest& a, const sha256_digest& b) noexcept {
+  std::uint64_t diff = 0;
+  for (std::size_t i = 0; i < a.size(); i += sizeof(std::uint64_t)) {
+    std::uint64_t x, y;
+    std::memcpy(&x, a.data() + i, sizeof x);
+    std::memcpy(&y, b.data() + i, sizeof y);
+    diff |= x ^ y;
+  }
+  return diff == 0;
+}
 
 } // namespace booking
