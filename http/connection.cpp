@@ -426,7 +426,7 @@ void connection_stream::read_address_once(int (*query)(int, sockaddr*, socklen_t
     address_of(a, ip, port);
 }
 
-std::string http_date_now() {
+const std::string& http_date_now() {
   thread_local std::time_t last = 0;
   thread_local std::string text;
   auto now = std::time(nullptr);

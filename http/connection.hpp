@@ -121,6 +121,6 @@ private:
 };
 
 /// An IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`) for the `Date` header, computed once a second.
-std::string http_date_now();
+const std::string& http_date_now();
 
 } // namespace booking

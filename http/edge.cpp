@@ -36,6 +36,15 @@ Request& writable(const Request& req) {
   return const_cast<Request&>(req);
 }
 
+/// Headers whose framing the post-routing step writes itself (a route or the library may have set them).
+bool framed_by_us(std::string_view name) {
+  for (std::string_view h : {"Content-Range", "Accept-Ranges", "Content-Encoding", "Transfer-Encoding", "Date",
+                             "Content-Length"})
+    if (iequals(name, h))
+      return true;
+  return false;
+}
+
 bool carries_body(const Request& req) {
   auto v = req.get_header_value("Content-Length");
   if (v.empty()) // a POST/PATCH without a length may still send bytes: treat them as a body
@@ -119,7 +128,7 @@ handled route_request(route_context& ctx, const Request& req, Response& res) {
   }
   if (req.method == "OPTIONS") {
     res.status = 204;
-    res.set_header("Allow", m.allow);
+    res.set_header("Allow", std::string{m.allow});
     if (body)
       close_after(res);
     count_unrouted(ctx, "unmatched", req, res);
@@ -127,7 +136,7 @@ handled route_request(route_context& ctx, const Request& req, Response& res) {
   }
   if (!m.r) {
     send_error(res, error_code::method_not_allowed, m.language, body);
-    res.set_header("Allow", m.allow);
+    res.set_header("Allow", std::string{m.allow});
     count_unrouted(ctx, "unmatched", req, res);
     return handled::Handled;
   }
@@ -217,15 +226,16 @@ void install_edge(httplib::Server& svr, route_context& ctx) {
     bool close = (st && st->close) || http10_close || asks_close(conn);
     if (close && st)
       st->close = true;
-    for (const char* h : {"Content-Range", "Accept-Ranges", "Content-Encoding", "Transfer-Encoding", "Date",
-                          "Content-Length"})
-      res.headers.erase(h);
-    if (close) {
-      res.headers.erase("Keep-Alive");
-      res.headers.erase("Connection");
-      res.set_header("Connection", "close");
+    // One pass over the few headers set so far, dropping those whose framing is ours to write.
+    for (auto it = res.headers.begin(); it != res.headers.end();) {
+      if (framed_by_us(it->first) || (close && (iequals(it->first, "Keep-Alive") || iequals(it->first, "Connection"))))
+        it = res.headers.erase(it);
+      else
+        ++it;
     }
-    res.set_header("Date", http_date_now());
+    if (close)
+      res.headers.emplace("Connection", "close");
+    res.headers.emplace("Date", http_date_now());
     // A shared body (a cached page) is sent by the connection loop after the head, unless the
     // answer was replaced meanwhile or is to a HEAD.
     std::size_t length = res.body.size();

@@ -49,7 +49,7 @@ void send_json(httplib::Response& res, int status, std::shared_ptr<const std::st
     return send_json(res, status, body ? *body : std::string{});
   res.status = status;
   res.body.clear();
-  res.set_header("Content-Type", "application/json; charset=utf-8");
+  res.headers.emplace("Content-Type", "application/json; charset=utf-8");
   st->shared_body = std::move(body);
 }
 

@@ -84,7 +84,7 @@ void count_unrouted(route_context& ctx, const char* route, const httplib::Reques
   auto span = answered_by_stream ? child_span{}
                                  : server_span(ctx.tracing, req, route, trace, parent,
                                                unix_nanos() - static_cast<std::int64_t>(secs * 1e9));
-  res.set_header("traceparent", format_traceparent(trace));
+  res.headers.emplace("traceparent", format_traceparent(trace)); // hex and dashes only
   set_response(span, res.status);
   finish(ctx, route, req, res.status, secs);
 }
@@ -123,7 +123,7 @@ void serve(route_context& ctx, const route& r, const route_match& m, const httpl
   if (counted) {
     ctx.inflight.fetch_sub(1);
   }
-  res.set_header("traceparent", format_traceparent(c.trace));
+  res.headers.emplace("traceparent", format_traceparent(c.trace)); // hex and dashes only
   set_response(span, res.status);
   finish(ctx, r.label.c_str(), req, res.status,
          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());

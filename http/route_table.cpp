@@ -1,19 +1,28 @@
 #include "http/route_table.hpp"
 
+#include <stdexcept>
+
 #include "model/labels.hpp"
 
 namespace booking {
 
 namespace {
 
-std::vector<std::string_view> split(std::string_view path) {
-  std::vector<std::string_view> parts;
+/// The segments of `path` after its leading slash, without allocating: a request's path is split
+/// on every request.
+path_segments split(std::string_view path) {
+  path_segments parts;
   if (path.empty() || path[0] != '/')
     return parts;
   std::size_t start = 1;
   for (;;) {
     auto slash = path.find('/', start);
-    parts.push_back(path.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start));
+    if (parts.size == parts.part.size()) {
+      parts.too_many = true;
+      return parts;
+    }
+    parts.part[parts.size++] =
+      path.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
     if (slash == std::string_view::npos)
       break;
     start = slash + 1;
@@ -23,38 +32,39 @@ std::vector<std::string_view> split(std::string_view path) {
 
 constexpr const char* method_order[] = {"GET", "POST", "PATCH"};
 
-/// `Allow` for the methods present (GET brings HEAD; OPTIONS always).
-std::string allow_header(const bool (&has)[3]) {
-  std::string allow;
-  auto add = [&](const char* x) { allow += allow.empty() ? x : std::string(", ") + x; };
-  if (has[0]) {
-    add("GET");
-    add("HEAD");
-  }
-  if (has[1])
-    add("POST");
-  if (has[2])
-    add("PATCH");
-  add("OPTIONS");
-  return allow;
+/// `Allow` for the methods present (GET brings HEAD; OPTIONS always), one static text per set.
+std::string_view allow_header(const bool (&has)[3]) {
+  static const char* const texts[8] = {
+    "OPTIONS",                          // none
+    "GET, HEAD, OPTIONS",               // GET
+    "POST, OPTIONS",                    // POST
+    "GET, HEAD, POST, OPTIONS",         // GET POST
+    "PATCH, OPTIONS",                   // PATCH
+    "GET, HEAD, PATCH, OPTIONS",        // GET PATCH
+    "POST, PATCH, OPTIONS",             // POST PATCH
+    "GET, HEAD, POST, PATCH, OPTIONS"}; // all
+  return texts[(has[0] ? 1 : 0) | (has[1] ? 2 : 0) | (has[2] ? 4 : 0)];
 }
 
 } // namespace
 
 void route_table::add(const char* method, const char* pattern, bool api, route_fn fn) {
   route r{method, pattern, api, fn, {}};
-  for (auto part : split(pattern))
-    r.segments.emplace_back(part);
+  auto parts = split(pattern);
+  if (parts.too_many || parts.size == 0)
+    throw std::logic_error(std::string("route pattern with no or too many segments: ") + pattern);
+  for (std::size_t i = 0; i < parts.size; ++i)
+    r.segments.emplace_back(parts.part[i]);
   routes_.push_back(std::move(r));
 }
 
-bool route_table::matches(const route& r, const std::vector<std::string_view>& parts, route_match& m) const {
-  if (parts.size() != r.segments.size())
+bool route_table::matches(const route& r, const path_segments& parts, route_match& m) const {
+  if (parts.size != r.segments.size())
     return false;
   std::size_t param = 0;
-  for (std::size_t i = 0; i < parts.size(); ++i) {
+  for (std::size_t i = 0; i < parts.size; ++i) {
     const auto& seg = r.segments[i];
-    auto part = parts[i];
+    auto part = parts.part[i];
     if (seg == "{lang}") {
       auto l = parse_lang(part);
       if (!l)
@@ -74,7 +84,7 @@ bool route_table::matches(const route& r, const std::vector<std::string_view>& p
 route_match route_table::match(std::string_view method, std::string_view path) const {
   route_match m;
   auto parts = split(path);
-  if (parts.empty())
+  if (parts.size == 0 || parts.too_many)
     return m;
   auto wanted = method == "HEAD" ? std::string_view{"GET"} : method;
   bool has[3] = {false, false, false};
@@ -108,7 +118,7 @@ std::string route_table::all_methods() const {
     for (int i = 0; i < 3; ++i)
       if (r.method == method_order[i])
         has[i] = true;
-  return allow_header(has);
+  return std::string{allow_header(has)};
 }
 
 } // namespace booking

@@ -29,9 +29,16 @@ struct route {
 struct route_match {
   const route* r = nullptr; // the route for this method, if any
   bool path_known = false;  // some route has this path (then `allow` lists its methods)
-  std::string allow;        // e.g. "GET, HEAD, OPTIONS"
+  std::string_view allow;   // e.g. "GET, HEAD, OPTIONS" (static text)
   lang language = lang::en;
   std::array<std::string_view, 4> params{}; // the `{name}` segments after `{lang}`, in order
+};
+
+/// A path's segments, at most eight (no route has more: a longer path matches none).
+struct path_segments {
+  std::array<std::string_view, 8> part;
+  std::size_t size = 0;
+  bool too_many = false;
 };
 
 class route_table {
@@ -44,7 +51,7 @@ public:
   std::string all_methods() const;
 
 private:
-  bool matches(const route& r, const std::vector<std::string_view>& parts, route_match& m) const;
+  bool matches(const route& r, const path_segments& parts, route_match& m) const;
   std::vector<route> routes_;
 };
 
