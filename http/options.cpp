@@ -159,6 +159,9 @@ core_options server_config::core() const {
   o.store.delay_ms = static_cast<int>(store_delay_ms);
   o.store.busy_timeout_ms = static_cast<int>(store_busy_timeout_ms);
   o.store.mmap_bytes = static_cast<long long>(std::min<std::size_t>(store_mmap_mib, 1 << 20)) << 20;
+  // The upkeep thread checkpoints the log every 250 ms (http/maintenance); a commit checkpoints
+  // itself only if that falls 10,000 pages (40 MB) behind.
+  o.store.wal_autocheckpoint_pages = 10000;
   o.store_threads = std::max<std::size_t>(1, store_threads);
   o.cache_ttl = std::chrono::seconds{cache_ttl_seconds};
   o.cache_idle = std::chrono::seconds{cache_idle_seconds};

@@ -46,7 +46,7 @@ std::shared_ptr<std::timed_mutex> writer_queue(const std::string& path) {
 
 } // namespace
 
-connection::connection(const std::string& path, int busy_timeout_ms, long long mmap_bytes)
+connection::connection(const std::string& path, int busy_timeout_ms, long long mmap_bytes, int autocheckpoint_pages)
   : writer_(writer_queue(path)), busy_timeout_(busy_timeout_ms) {
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
   int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
@@ -61,6 +61,7 @@ connection::connection(const std::string& path, int busy_timeout_ms, long long m
   exec("PRAGMA journal_mode=WAL");
   exec("PRAGMA synchronous=NORMAL");
   exec("PRAGMA foreign_keys=ON");
+  sqlite3_wal_autocheckpoint(db_, autocheckpoint_pages);
   // Many connections live at once (one per HTTP thread, one per store thread): keep each page
   // cache small (512 KiB) so memory does not grow with the number of connections times SQLite's
   // default 2 MB cache; the OS page cache holds the hot file pages once for all of them.

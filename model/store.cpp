@@ -189,7 +189,8 @@ void inject_store_delay(const store_options& opts) {
 }
 
 store::store(const store_options& opts)
-  : conn_(std::make_unique<sql::connection>(opts.path, opts.busy_timeout_ms, opts.mmap_bytes)) {
+  : conn_(std::make_unique<sql::connection>(opts.path, opts.busy_timeout_ms, opts.mmap_bytes,
+                                            opts.wal_autocheckpoint_pages)) {
   migrate(*conn_);
   st_ = std::make_unique<statements>(*conn_);
 }

@@ -25,6 +25,10 @@ struct store_options {
   /// Fault injection: milliseconds added before every store call made through `store_pool` or the
   /// HTTP threads (tests of slow stores and of shutdown with work in flight).
   int delay_ms = 0;
+  /// WAL pages after which a committing connection checkpoints the log itself (SQLite's default,
+  /// 1,000). The server raises it to a backstop and checkpoints from its upkeep thread instead
+  /// (http/maintenance), so no write waits for a checkpoint and its two fsyncs.
+  int wal_autocheckpoint_pages = 1000;
 };
 
 /// Sleeps `opts.delay_ms`, if any: the one place the fault-injection delay lives, called once per

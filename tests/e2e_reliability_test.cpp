@@ -7,6 +7,7 @@
 #include <future>
 #include <random>
 
+#include "http/maintenance.hpp"
 #include "server_fixture.hpp"
 
 using namespace booking;
@@ -21,6 +22,48 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 }
 
 } // namespace
+
+TEST_CASE("the upkeep thread checkpoints the log, so commits need not; the log restarts after it") {
+  temp_dir dir;
+  store_options opts;
+  opts.path = dir.file("checkpoint.db");
+  opts.wal_autocheckpoint_pages = 10000; // as the server sets it
+  store s{opts};
+  auto wal_bytes = [&] {
+    std::error_code ec;
+    auto n = std::filesystem::file_size(opts.path + "-wal", ec);
+    return ec ? std::uintmax_t{0} : n;
+  };
+  auto& c = s.connection();
+  c.exec("CREATE TABLE filler (x BLOB)");
+  auto insert = [&](int n) {
+    for (int i = 0; i < n; ++i) {
+      sql::transaction tx{c, true};
+      sql::statement{c, "INSERT INTO filler (x) VALUES (zeroblob(3000))"}.run();
+      tx.commit();
+    }
+  };
+  insert(1500);
+  // With SQLite's default (1,000 pages) a commit would have checkpointed and the log would have
+  // started again from its beginning.
+  CHECK(wal_bytes() > 1200u * 4096u);
+  {
+    maintenance upkeep{opts, std::chrono::seconds{3600}, std::chrono::hours{48}, std::chrono::milliseconds{20}};
+    auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (!(upkeep.log_frames() >= 1500 && upkeep.copied_frames() == upkeep.log_frames())
+           && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(10ms);
+    CHECK(upkeep.log_frames() >= 1500);
+    CHECK(upkeep.copied_frames() == upkeep.log_frames());
+    // Everything is in the database file: the next writes start the log again instead of growing it.
+    auto before = wal_bytes();
+    insert(100);
+    CHECK(wal_bytes() <= before);
+  }
+  sql::statement count{c, "SELECT count(*) FROM filler"};
+  REQUIRE(count.step());
+  CHECK(count.int64(0) == 1600);
+}
 
 TEST_CASE("a locked store: writes answer 503 with Retry-After, pages still serve, then recovery") {
   seeded_db db{10};
