@@ -41,8 +41,14 @@ bool maintenance::checkpoint() {
     log_frames_.store(cp.int64(1));
     copied_frames_.store(cp.int64(2));
     return true;
-  } catch (const std::exception& e) {
+  } catch (const sql::error& e) {
+    if (e.busy()) // another process checkpoints or holds the file: the next round tries again
+      return false;
     log_.reset(); // reopened next time
+    log_error("checkpoint failed").kv("error", e.what());
+    return false;
+  } catch (const std::exception& e) {
+    log_.reset();
     log_error("checkpoint failed").kv("error", e.what());
     return false;
   }
