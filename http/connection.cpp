@@ -282,6 +282,8 @@ void connection_stream::check_line() {
       bad = true;
   }
   ++head_lines_;
+  if (head_lines_ == 1 && state_)
+    state_->head_method = line_.compare(0, 5, "HEAD ") == 0;
   if (head_lines_ > limits_.max_header_lines + 1) {
     refuse_request(431, "Request Header Fields Too Large", "Too many header fields.", "請求標頭欄位過多。");
     return;
@@ -323,7 +325,10 @@ void connection_stream::refuse_request(int status, const char* reason_phrase, co
   // new trace.
   r += "traceparent: " + format_traceparent(trace_context{random_trace_id(), random_span_id(), false, true}) + "\r\n";
   r += "Connection: close\r\n\r\n";
-  r += body;
+  // No body for a HEAD (its line may still be arriving: then its first bytes tell).
+  bool head = (state_ && state_->head_method) || (head_lines_ == 0 && line_.compare(0, 5, "HEAD ") == 0);
+  if (!head)
+    r += body;
   out_ = std::move(r);
   flush();
   failed_ = true;

@@ -42,6 +42,9 @@ struct request_state {
   std::chrono::steady_clock::time_point started{};
   /// The stream refused the head itself (431, 408) and wrote the answer: its status, for the count.
   int refused_status = 0;
+  /// The request line, as sent, began `HEAD `: its answer has no body, even when the library could
+  /// not parse the line (414, a NUL, a bare LF) and so never learned the method.
+  bool head_method = false;
   /// The credentials and the idempotency key as sent: cpp-httplib percent-decodes header values
   /// (`Bearer%20x` would read as `Bearer x`, `a%41` as `aA`) and drops empty ones.
   bool raw_headers = false; // captured (false outside the connection loop: use the parsed headers)

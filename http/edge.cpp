@@ -219,6 +219,8 @@ void install_edge(httplib::Server& svr, route_context& ctx) {
   // Runs last, on every response the library writes: the framing is the body's own.
   svr.set_post_routing_handler([](const Request& req, Response& res) {
     auto* st = current_request();
+    if (st && st->head_method && req.method != "HEAD")
+      writable(req).method = "HEAD"; // a line the library could not parse: still no body for a HEAD
     // The library also ends HTTP/1.0 connections unless they ask exactly `Connection: Keep-Alive`
     // (its own test, case-sensitive): say so.
     auto conn = req.headers.equal_range("Connection"); // one lookup for both tests below

@@ -221,6 +221,42 @@ TEST_CASE("methods: 405 with Allow, OPTIONS 204 without a token, HEAD wherever G
   CHECK(both.find("{\"status\":\"ok\"}") == both.rfind("{\"status\":\"ok\"}"));
 }
 
+TEST_CASE("a HEAD refused before routing gets its head only, whatever refused it") {
+  seeded_db db{2};
+  server_process srv{db.path};
+  std::string many_fields;
+  for (int i = 0; i < 300; ++i)
+    many_fields += "X-" + std::to_string(i) + ": y\r\n";
+  struct probe {
+    std::string head, get; // the HEAD and the same bytes as a GET
+    int status;
+  };
+  auto both = [](std::string rest, int status) {
+    return probe{"HEAD " + rest, "GET " + rest, status};
+  };
+  std::vector<probe> probes{
+    both("/" + std::string(9000, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n", 414), // the library's own refusal
+    both("/healthz HTTP/1.1\r\nHost: x\r\n" + many_fields + "\r\n", 431),       // the stream's
+    both(std::string("/heal") + '\0' + "thz HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+    both("/healthz HTTP/1.1\nHost: x\n\n", 400),                                  // bare LF
+  };
+  for (auto& p : probes) {
+    CAPTURE(p.status);
+    bool closed = false;
+    auto raw = raw_exchange(srv.port(), p.head, 800ms, &closed);
+    auto end = raw.find("\r\n\r\n");
+    REQUIRE(end != std::string::npos);
+    CHECK(raw.compare(0, 12, "HTTP/1.1 " + std::to_string(p.status)) == 0);
+    CHECK(raw.size() == end + 4); // nothing after the head
+    CHECK(raw.find("Content-Length: ") != std::string::npos);
+    CHECK(closed);
+    auto got = parse_responses(raw_exchange(srv.port(), p.get, 800ms), false);
+    REQUIRE(got.size() == 1);
+    CHECK(got[0].status == p.status);
+    CHECK(body_code(got[0].body) == "invalid_request"); // the GET gets the body the HEAD did not
+  }
+}
+
 TEST_CASE("headers: Host, Bearer, whitespace before colons, control bytes, folding, Expect") {
   seeded_db db{5};
   server_process srv{db.path};
