@@ -70,29 +70,31 @@ std::optional<trace_context> parse_traceparent(std::string_view h) {
   return c;
 }
 
-std::string to_hex(const std::uint8_t* data, std::size_t n) {
+namespace {
+
+/// Lower-case hex of `n` bytes into `out` (2 × n characters).
+void hex_into(char* out, const std::uint8_t* data, std::size_t n) {
   static const char* digits = "0123456789abcdef";
-  std::string s(2 * n, '0');
   for (std::size_t i = 0; i < n; ++i) {
-    s[2 * i] = digits[data[i] >> 4];
-    s[2 * i + 1] = digits[data[i] & 15];
+    out[2 * i] = digits[data[i] >> 4];
+    out[2 * i + 1] = digits[data[i] & 15];
   }
+}
+
+} // namespace
+
+std::string to_hex(const std::uint8_t* data, std::size_t n) {
+  std::string s(2 * n, '0');
+  hex_into(s.data(), data, n);
   return s;
 }
 
 std::string format_traceparent(const trace_context& c) {
   // Written in place: one allocation for the 55 characters (it is on every response).
-  static const char* digits = "0123456789abcdef";
   std::string s = "00-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx-xxxxxxxxxxxxxxxx-0x";
-  auto put = [&](std::size_t at, const std::uint8_t* data, std::size_t n) {
-    for (std::size_t i = 0; i < n; ++i) {
-      s[at + 2 * i] = digits[data[i] >> 4];
-      s[at + 2 * i + 1] = digits[data[i] & 15];
-    }
-  };
-  put(3, c.trace.data(), c.trace.size());
-  put(36, c.span.data(), c.span.size());
-  s[54] = digits[(c.sampled ? 1 : 0) | (c.random ? 2 : 0)];
+  hex_into(s.data() + 3, c.trace.data(), c.trace.size());
+  hex_into(s.data() + 36, c.span.data(), c.span.size());
+  s[54] = "0123"[(c.sampled ? 1 : 0) | (c.random ? 2 : 0)];
   return s;
 }
 
