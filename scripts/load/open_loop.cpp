@@ -1,79 +1,387 @@
-// booking-open-loop: fixed-arrival-rate load for honest tail latency. With --stampede=N it runs
-// closed-loop instead: request i asks for user FIRST + i / N, so the connections together put N
-// concurrent requests on each user, every user once, at full speed (the cold-stampede scenario).
-// Request i is due at
-// t0 + i / rate whatever happened before it; its latency is measured from that due time, so a
+// booking-open-loop: fixed-arrival-rate load for honest tail latency. Request i is due at
+// t0 + i / rate whatever happened before it, and its latency is measured from that due time, so a
 // stalled server is charged for every request that queued behind the stall (no coordinated
-// omission). Tokens rotate over the seed CSV. Prints one JSON line.
+// omission). A request due while every connection is busy waits for the first one free, and that
+// wait counts too. With --stampede=N it runs closed-loop instead: request i asks for user
+// FIRST + i / N, so the connections together put N concurrent requests on each user, every user
+// once, at full speed (the cold-stampede scenario). Tokens rotate over the seed CSV. Prints one
+// JSON line.
+//
+// The client is a few event loops (--threads, default 2) over non-blocking sockets with the
+// requests written beforehand, so that it costs the machine little: the server and the load share
+// two cores, and a client that needs a core of its own at the measured rate makes its own tail.
+// Answers are read by their Content-Length (the server frames every answer so); an answer without
+// one, a closed connection, a status other than 200 or no answer within 10 s is an error.
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
+#include <cctype>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
-#include <httplib.h>
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
 
 #include "http/cli_flags.hpp"
 
-int main(int argc, char** argv) {
-  auto port = std::stoi(booking::cli_flag(argc, argv, "port", "8080"));
-  auto rate = std::stod(booking::cli_flag(argc, argv, "rate", "1000"));
-  auto seconds = std::stod(booking::cli_flag(argc, argv, "duration", "20"));
-  auto workers = std::stoul(booking::cli_flag(argc, argv, "connections", "64"));
-  auto users = std::stoul(booking::cli_flag(argc, argv, "users", "10000"));
-  auto path = booking::cli_flag(argc, argv, "path", "/en/v2/training/booking");
-  auto per_user = std::stoul(booking::cli_flag(argc, argv, "stampede", "0"));
-  auto first = std::stoul(booking::cli_flag(argc, argv, "first-user", "1"));
+namespace {
+
+using clock_type = std::chrono::steady_clock; // CLOCK_MONOTONIC, as the timerfd below
+constexpr auto answer_timeout = std::chrono::seconds(10);
+
+struct settings {
+  int port = 8080;
+  double rate = 1000;
+  std::size_t total = 0;
+  std::size_t per_user = 0; // 0: open loop
+  std::size_t first = 1;
+  std::string path;
   std::vector<std::string> tokens;
+  clock_type::time_point t0;
+};
+
+struct outcome {
+  std::vector<double> latencies_ms;
+  std::size_t errors = 0, late_starts = 0;
+};
+
+struct connection {
+  int fd = -1;
+  bool busy = false;
+  clock_type::time_point due{}, sent_at{};
+  std::string out; // the request, while part of it is unsent
+  std::string in;
+};
+
+int connect_to(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0)
+    return -1;
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<std::uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  int one = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+  return fd;
+}
+
+bool iequals_prefix(std::string_view line, std::string_view name) {
+  if (line.size() < name.size())
+    return false;
+  for (std::size_t i = 0; i < name.size(); ++i)
+    if (static_cast<char>(std::tolower(static_cast<unsigned char>(line[i]))) != name[i])
+      return false;
+  return true;
+}
+
+// One answer at the front of `in`: 0 = incomplete, -1 = malformed, else its length in bytes
+// (status and whether the server closes set).
+long answer_length(const std::string& in, int& status, bool& closes) {
+  auto end = in.find("\r\n\r\n");
+  if (end == std::string::npos)
+    return in.size() > 65536 ? -1 : 0;
+  if (in.compare(0, 9, "HTTP/1.1 ") != 0 || end < 12)
+    return -1;
+  status = std::atoi(in.c_str() + 9);
+  long length = -1;
+  closes = false;
+  std::string_view head{in.data(), end + 2};
+  for (auto pos = head.find("\r\n") + 2; pos < head.size();) {
+    auto eol = head.find("\r\n", pos);
+    auto line = head.substr(pos, eol - pos);
+    if (iequals_prefix(line, "content-length:"))
+      length = std::atol(std::string{line.substr(15)}.c_str());
+    else if (iequals_prefix(line, "connection:") && line.find("close") != std::string_view::npos)
+      closes = true;
+    pos = eol + 2;
+  }
+  if (length < 0)
+    return -1;
+  auto whole = static_cast<long>(end + 4) + length;
+  return static_cast<long>(in.size()) >= whole ? whole : 0;
+}
+
+// One event loop: `conns` connections; in the open loop, requests t, t + step, t + 2 step, ...
+void run_loop(const settings& s, std::size_t conns, std::size_t t, std::size_t step,
+              std::atomic<std::size_t>& next_shared, outcome& out) {
+  int ep = ::epoll_create1(0);
+  int timer = ::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK);
+  epoll_event tev{};
+  tev.events = EPOLLIN;
+  tev.data.u64 = ~0ull;
+  ::epoll_ctl(ep, EPOLL_CTL_ADD, timer, &tev);
+  std::vector<connection> cs(conns);
+  auto attach = [&](std::size_t k) {
+    cs[k].fd = connect_to(s.port);
+    if (cs[k].fd < 0)
+      return false;
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u64 = k;
+    ::epoll_ctl(ep, EPOLL_CTL_ADD, cs[k].fd, &ev);
+    return true;
+  };
+  auto detach = [&](std::size_t k) {
+    if (cs[k].fd >= 0) {
+      ::epoll_ctl(ep, EPOLL_CTL_DEL, cs[k].fd, nullptr);
+      ::close(cs[k].fd);
+    }
+    cs[k].fd = -1;
+    cs[k].busy = false;
+    cs[k].in.clear();
+    cs[k].out.clear();
+  };
+  for (std::size_t k = 0; k < conns; ++k)
+    if (!attach(k)) {
+      std::fprintf(stderr, "booking-open-loop: cannot connect to 127.0.0.1:%d\n", s.port);
+      std::exit(2);
+    }
+  std::vector<std::size_t> idle;
+  for (std::size_t k = conns; k > 0; --k)
+    idle.push_back(k - 1);
+  std::vector<std::size_t> down; // connections that could not be opened again yet
+  auto reopen = [&](std::size_t k) {
+    detach(k);
+    if (attach(k))
+      idle.push_back(k);
+    else
+      down.push_back(k);
+  };
+  auto last_progress = clock_type::now();
+  std::size_t next = t; // open loop: this loop's next request
+  bool exhausted = false;
+  std::size_t in_flight = 0;
+  auto due_of = [&](std::size_t i) {
+    return s.t0 + std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(static_cast<double>(i) / s.rate));
+  };
+  auto fail = [&](std::size_t k) { // the connection's request failed: count it, open a new one
+    if (cs[k].busy) { // counted among the requests, with the time it took to fail
+      out.latencies_ms.push_back(std::chrono::duration<double, std::milli>(clock_type::now() - cs[k].due).count());
+      ++out.errors;
+      --in_flight;
+    }
+    reopen(k);
+  };
+  auto send_on = [&](std::size_t k, std::size_t i, clock_type::time_point due, clock_type::time_point now) {
+    auto& c = cs[k];
+    auto& token = s.per_user ? s.tokens[s.first - 1 + i / s.per_user] : s.tokens[i % s.tokens.size()];
+    c.out = "GET " + s.path + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(s.port) +
+            "\r\nAuthorization: Bearer " + token + "\r\n\r\n";
+    c.busy = true;
+    c.due = due;
+    c.sent_at = now;
+    ++in_flight;
+    auto n = ::send(c.fd, c.out.data(), c.out.size(), MSG_NOSIGNAL);
+    if (n == static_cast<ssize_t>(c.out.size())) {
+      c.out.clear();
+      return;
+    }
+    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+      fail(k);
+      return;
+    }
+    c.out.erase(0, n < 0 ? 0 : static_cast<std::size_t>(n));
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLOUT;
+    ev.data.u64 = k;
+    ::epoll_ctl(ep, EPOLL_CTL_MOD, c.fd, &ev);
+  };
+  auto dispatch = [&](clock_type::time_point now) {
+    while (!idle.empty() && !exhausted) {
+      std::size_t i;
+      auto due = now;
+      if (s.per_user) {
+        i = next_shared++;
+        if (i >= s.total) {
+          exhausted = true;
+          break;
+        }
+      } else {
+        if (next >= s.total) {
+          exhausted = true;
+          break;
+        }
+        due = due_of(next);
+        if (due > now)
+          break;
+        i = next;
+        next += step;
+        if (now > due + std::chrono::milliseconds(1))
+          ++out.late_starts;
+      }
+      auto k = idle.back();
+      idle.pop_back();
+      send_on(k, i, due, now);
+    }
+  };
+  std::vector<epoll_event> evs(conns + 1);
+  char buf[65536];
+  while (!exhausted || in_flight > 0) {
+    auto now = clock_type::now();
+    dispatch(now);
+    if (exhausted && in_flight == 0)
+      break;
+    // Wake at the next request's due time (when a connection is free for it) or within 100 ms to
+    // check for answers that never came.
+    itimerspec its{};
+    if (!s.per_user && !exhausted && !idle.empty() && next < s.total) {
+      auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(due_of(next).time_since_epoch()).count();
+      its.it_value.tv_sec = ns / 1000000000;
+      its.it_value.tv_nsec = ns % 1000000000;
+      if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0)
+        its.it_value.tv_nsec = 1;
+    }
+    ::timerfd_settime(timer, TFD_TIMER_ABSTIME, &its, nullptr);
+    int n = ::epoll_wait(ep, evs.data(), static_cast<int>(evs.size()), 100);
+    now = clock_type::now();
+    for (int e = 0; e < n; ++e) {
+      if (evs[e].data.u64 == ~0ull) {
+        std::uint64_t ticks;
+        [[maybe_unused]] auto r = ::read(timer, &ticks, sizeof ticks);
+        continue;
+      }
+      auto k = static_cast<std::size_t>(evs[e].data.u64);
+      auto& c = cs[k];
+      if (c.fd < 0)
+        continue;
+      if ((evs[e].events & EPOLLOUT) && !c.out.empty()) {
+        auto w = ::send(c.fd, c.out.data(), c.out.size(), MSG_NOSIGNAL);
+        if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+          fail(k);
+          continue;
+        }
+        c.out.erase(0, w < 0 ? 0 : static_cast<std::size_t>(w));
+        if (c.out.empty()) {
+          epoll_event ev{};
+          ev.events = EPOLLIN;
+          ev.data.u64 = k;
+          ::epoll_ctl(ep, EPOLL_CTL_MOD, c.fd, &ev);
+        }
+      }
+      if (!(evs[e].events & (EPOLLIN | EPOLLERR | EPOLLHUP)))
+        continue;
+      bool closed = false;
+      for (;;) {
+        auto r = ::recv(c.fd, buf, sizeof buf, 0);
+        if (r > 0) {
+          c.in.append(buf, static_cast<std::size_t>(r));
+          continue;
+        }
+        if (r == 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
+          closed = true;
+        break;
+      }
+      int status = 0;
+      bool closes = false;
+      auto len = c.busy ? answer_length(c.in, status, closes) : -1;
+      if (len > 0) {
+        out.latencies_ms.push_back(std::chrono::duration<double, std::milli>(now - c.due).count());
+        if (status != 200)
+          ++out.errors;
+        c.busy = false;
+        --in_flight;
+        c.in.erase(0, static_cast<std::size_t>(len));
+        last_progress = now;
+        if (closes || closed || !c.in.empty()) { // the server ends it, or sent more than asked
+          if (!c.in.empty())
+            ++out.errors;
+          reopen(k);
+        } else {
+          idle.push_back(k);
+        }
+      } else if (len < 0 || closed) {
+        fail(k);
+      }
+    }
+    for (std::size_t k = 0; k < conns; ++k) // answers that never came
+      if (cs[k].busy && now - cs[k].sent_at > answer_timeout)
+        fail(k);
+    for (auto d = down.size(); d > 0; --d) { // a connection the server did not take: try again
+      auto k = down.front();
+      down.erase(down.begin());
+      if (attach(k)) {
+        idle.push_back(k);
+        last_progress = now;
+      } else {
+        down.push_back(k);
+      }
+    }
+    if (down.size() == conns && now - last_progress > answer_timeout) {
+      std::fprintf(stderr, "booking-open-loop: no connection to 127.0.0.1:%d for 10 s\n", s.port);
+      std::exit(2);
+    }
+  }
+  for (std::size_t k = 0; k < conns; ++k)
+    detach(k);
+  ::close(timer);
+  ::close(ep);
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  settings s;
+  s.port = std::stoi(booking::cli_flag(argc, argv, "port", "8080"));
+  s.rate = std::stod(booking::cli_flag(argc, argv, "rate", "1000"));
+  auto seconds = std::stod(booking::cli_flag(argc, argv, "duration", "20"));
+  auto connections = std::stoul(booking::cli_flag(argc, argv, "connections", "64"));
+  auto threads = std::stoul(booking::cli_flag(argc, argv, "threads", "2"));
+  auto users = std::stoul(booking::cli_flag(argc, argv, "users", "10000"));
+  s.path = booking::cli_flag(argc, argv, "path", "/en/v2/training/booking");
+  s.per_user = std::stoul(booking::cli_flag(argc, argv, "stampede", "0"));
+  s.first = std::stoul(booking::cli_flag(argc, argv, "first-user", "1"));
   std::ifstream in{booking::cli_flag(argc, argv, "tokens", "")};
   std::string line;
   std::getline(in, line);
-  while (std::getline(in, line) && tokens.size() < users)
+  while (std::getline(in, line) && s.tokens.size() < users)
     if (line.find(",member,") != std::string::npos)
-      tokens.push_back(line.substr(line.rfind(',') + 1));
-  if (tokens.empty()) {
-    std::fprintf(stderr, "usage: booking-open-loop --tokens=CSV --port=N --rate=R --duration=S [--connections=64]\n");
+      s.tokens.push_back(line.substr(line.rfind(',') + 1));
+  if (s.tokens.empty() || threads == 0 || connections < threads || s.rate <= 0 || s.first == 0 ||
+      (s.per_user && s.first > s.tokens.size())) {
+    std::fprintf(stderr, "usage: booking-open-loop --tokens=CSV --port=N --rate=R --duration=S [--connections=64] "
+                         "[--threads=2] [--stampede=N --first-user=K --users=U]\n");
     return 2;
   }
-  auto total = per_user ? per_user * (std::min(users, tokens.size()) - (first - 1)) : static_cast<std::size_t>(rate * seconds);
-  std::atomic<std::size_t> next{0};
-  std::vector<std::vector<double>> lat(workers);
-  std::atomic<std::size_t> errors{0}, late_starts{0};
-  auto t0 = std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
+  s.total = s.per_user ? s.per_user * (std::min(users, s.tokens.size()) - (s.first - 1))
+                       : static_cast<std::size_t>(s.rate * seconds);
+  s.t0 = clock_type::now() + std::chrono::milliseconds(200);
+  std::atomic<std::size_t> next_shared{0};
+  std::vector<outcome> outs(threads);
   std::vector<std::thread> ts;
-  for (std::size_t w = 0; w < workers; ++w)
-    ts.emplace_back([&, w] {
-      httplib::Client cli{"127.0.0.1", port};
-      cli.set_keep_alive(true);
-      cli.set_tcp_nodelay(true);
-      cli.set_read_timeout(10, 0);
-      std::this_thread::sleep_until(t0);
-      for (std::size_t i = per_user ? next++ : w; i < total; i = per_user ? next++ : i + workers) {
-        auto due = std::chrono::steady_clock::now();
-        if (!per_user) {
-          due = t0 + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                       std::chrono::duration<double>(static_cast<double>(i) / rate));
-          if (std::chrono::steady_clock::now() > due + std::chrono::milliseconds(1))
-            ++late_starts;
-          std::this_thread::sleep_until(due);
-        }
-        auto& token = per_user ? tokens[first - 1 + i / per_user] : tokens[i % tokens.size()];
-        auto r = cli.Get(path, {{"Authorization", "Bearer " + token}});
-        auto done = std::chrono::steady_clock::now();
-        if (!r || r->status != 200)
-          ++errors;
-        lat[w].push_back(std::chrono::duration<double, std::milli>(done - due).count());
-      }
+  for (std::size_t t = 0; t < threads; ++t)
+    ts.emplace_back([&, t] {
+      auto mine = connections / threads + (t < connections % threads ? 1 : 0);
+      std::this_thread::sleep_until(s.t0);
+      run_loop(s, mine, t, threads, next_shared, outs[t]);
     });
   for (auto& t : ts)
     t.join();
-  auto elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  auto elapsed = std::chrono::duration<double>(clock_type::now() - s.t0).count();
   std::vector<double> all;
-  for (auto& v : lat)
-    all.insert(all.end(), v.begin(), v.end());
+  std::size_t errors = 0, late_starts = 0;
+  for (auto& o : outs) {
+    all.insert(all.end(), o.latencies_ms.begin(), o.latencies_ms.end());
+    errors += o.errors;
+    late_starts += o.late_starts;
+  }
   std::sort(all.begin(), all.end());
   auto pct = [&](double p) { return all.empty() ? 0.0 : all[std::min(all.size() - 1, static_cast<std::size_t>(p * all.size()))]; };
   double sum = 0;
@@ -82,6 +390,7 @@ int main(int argc, char** argv) {
   std::printf("RESULT {\"scenario\": \"%s\", \"target_rps\": %.1f, \"requests\": %zu, \"achieved_rps\": %.1f, "
               "\"avg_ms\": %.3f, \"p50_ms\": %.3f, \"p95_ms\": %.3f, \"p99_ms\": %.3f, \"max_ms\": %.3f, "
               "\"errors\": %zu, \"late_starts\": %zu}\n",
-              per_user ? "stampede" : "open_loop", rate, all.size(), static_cast<double>(all.size()) / elapsed, all.empty() ? 0 : sum / static_cast<double>(all.size()),
-              pct(0.50), pct(0.95), pct(0.99), all.empty() ? 0 : all.back(), errors.load(), late_starts.load());
+              s.per_user ? "stampede" : "open_loop", s.rate, all.size(), static_cast<double>(all.size()) / elapsed,
+              all.empty() ? 0 : sum / static_cast<double>(all.size()), pct(0.50), pct(0.95), pct(0.99),
+              all.empty() ? 0 : all.back(), errors, late_starts);
 }
