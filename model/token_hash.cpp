@@ -1,32 +1,19 @@
 #include "model/token_hash.hpp"
 
-#include <memory>
 #include <stdexcept>
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
+// OpenSSL 3 marks its low-level digest functions deprecated in favour of EVP, and keeps them. The
+// EVP path costs a bearer token about 1 µs on every request in the warm page's profile (provider
+// and engine look-ups, a provider context allocated, cleansed and freed per digest, spread over a
+// dozen functions); `SHA256_Init/Update/Final` hash on the caller's stack with none of that and the
+// same implementation (SHA-NI where the CPU has it). The one-shot `SHA256()` is no way round: in
+// OpenSSL 3 it fetches the algorithm through EVP on every call. docs/BENCHMARKS.md, "Token hash".
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/sha.h>
 
 namespace booking {
 
 namespace {
-
-// `EVP_Digest` with `EVP_sha256()` allocates a context and looks the algorithm up in the provider
-// store (a lock) on every call; a bearer token is hashed on every request.
-const EVP_MD* sha256_md() {
-  static const std::unique_ptr<EVP_MD, decltype(&EVP_MD_free)> md{EVP_MD_fetch(nullptr, "SHA256", nullptr),
-                                                                  &EVP_MD_free};
-  if (!md)
-    throw std::runtime_error("OpenSSL has no SHA-256");
-  return md.get();
-}
-
-EVP_MD_CTX* thread_context() {
-  thread_local const std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx{EVP_MD_CTX_new(),
-                                                                                 &EVP_MD_CTX_free};
-  if (!ctx)
-    throw std::bad_alloc();
-  return ctx.get();
-}
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9')
@@ -42,10 +29,8 @@ int hex_value(char c) {
 
 sha256_digest sha256(std::string_view text) {
   sha256_digest out{};
-  auto* ctx = thread_context();
-  unsigned int len = 0;
-  if (EVP_DigestInit_ex2(ctx, sha256_md(), nullptr) != 1 || EVP_DigestUpdate(ctx, text.data(), text.size()) != 1
-      || EVP_DigestFinal_ex(ctx, out.data(), &len) != 1 || len != out.size())
+  SHA256_CTX c;
+  if (SHA256_Init(&c) != 1 || SHA256_Update(&c, text.data(), text.size()) != 1 || SHA256_Final(out.data(), &c) != 1)
     throw std::runtime_error("SHA-256 failed");
   return out;
 }

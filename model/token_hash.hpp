@@ -12,7 +12,7 @@ namespace booking {
 
 using sha256_digest = std::array<unsigned char, 32>;
 
-/// SHA-256 of `text` (the algorithm is fetched once per process, the digest context kept per thread).
+/// SHA-256 of `text` (OpenSSL's low-level `SHA256_*`: no allocation, no provider look-up).
 sha256_digest sha256(std::string_view text);
 /// Lower-case hex of a digest.
 std::string to_hex(const sha256_digest& d);

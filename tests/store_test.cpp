@@ -299,7 +299,11 @@ TEST_CASE("digests: the same on every thread, hex both ways") {
   const std::string abc = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
   CHECK(to_hex(sha256("abc")) == abc);
   CHECK(sha256_hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-  // One context per thread, reused: interleaved lengths and threads give the same digests.
+  // FIPS 180-2's two-block message, and a million 'a's (a token is one block; these check the rest).
+  CHECK(sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")
+        == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+  CHECK(sha256_hex(std::string(1000000, 'a')) == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+  // Interleaved lengths on several threads give the same digests.
   std::vector<std::string> seen(8);
   std::vector<std::thread> ts;
   for (std::size_t i = 0; i < seen.size(); ++i)
