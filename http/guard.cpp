@@ -1,5 +1,7 @@
 #include "http/guard.hpp"
 
+#include <limits>
+
 #include "model/labels.hpp"
 
 namespace booking {
@@ -212,11 +214,15 @@ bool too_deep(std::string_view body, int max_depth) {
 }
 
 std::optional<id_type> parse_id(std::string_view s) {
-  if (s.empty() || s.size() > 18 || s[0] == '0')
+  // Digits only (no sign, no leading zero), and the value must fit: 9223372036854775807 is an id
+  // that may not exist (404), 9223372036854775808 is not an id (400), as in a JSON body.
+  if (s.empty() || s.size() > 19 || s[0] == '0')
     return std::nullopt;
   id_type v = 0;
   for (char c : s) {
     if (c < '0' || c > '9')
+      return std::nullopt;
+    if (v > (std::numeric_limits<id_type>::max() - (c - '0')) / 10)
       return std::nullopt;
     v = v * 10 + (c - '0');
   }

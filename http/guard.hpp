@@ -40,7 +40,7 @@ bool asks_close(const header_lines& connection_lines);
 /// JSON nesting deeper than `max_depth` (a linear scan that skips strings).
 bool too_deep(std::string_view body, int max_depth);
 
-/// A positive id written in at most 18 decimal digits.
+/// A positive id in decimal digits, without a leading zero, at most 2^63 - 1.
 std::optional<id_type> parse_id(std::string_view s);
 
 /// Header values are hostile bytes: a bearer token or idempotency key uses only this alphabet.

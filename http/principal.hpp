@@ -34,8 +34,8 @@ void send_refusal(route_context& ctx, call& c, id_type user, const idempotency_h
 /// `from`/`to` of the query, validated as SPEC §4 says.
 std::optional<date_range> range_of(route_context& ctx, call& c);
 
-/// The JSON object of a POST body; an empty body is `{}`. Deeply nested JSON, duplicate keys and
-/// anything after the value are refused.
+/// The JSON object of a POST or PATCH body; an empty POST body is `{}`, an empty PATCH body is
+/// refused (400). Deeply nested JSON, duplicate keys and anything after the value are refused.
 std::optional<nlohmann::json> body_object(call& c);
 
 /// Parses a body as strict JSON (see `body_object`); nullopt when it is not acceptable.

@@ -160,6 +160,12 @@ TEST_CASE("locations: create and edit show on the very next /locations and page"
   CHECK(e.patch("locations/abc", json{{"name", "X"}})->status == 400);
   CHECK(e.patch("locations/0", json{{"name", "X"}})->status == 400);
   CHECK(error_code_of(e.patch("locations/9999", json{{"name", "X"}})) == "not_found");
+  auto audits = e.q("SELECT COUNT(*) FROM audit_events");
+  auto empty = e.cli.Patch(("/en/v2/admin/locations/" + std::to_string(id)).c_str(), e.admin(), "", "application/json");
+  REQUIRE(empty);
+  CHECK(empty->status == 400); // no JSON at all, not `{}`: nothing changed, nothing audited
+  CHECK(error_code_of(empty) == "invalid_request");
+  CHECK(e.q("SELECT COUNT(*) FROM audit_events") == audits);
   auto bad = e.cli.Post("/zh-tw/v2/admin/locations", e.admin(), "{\"name\":", "application/json");
   CHECK(bad->status == 400);
   CHECK(body_of(bad)["error"]["message"] == "請求格式不正確。");

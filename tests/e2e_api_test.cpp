@@ -199,6 +199,14 @@ TEST_CASE("write bodies and ids: 400 invalid_request") {
     INFO(id);
     CHECK(post(std::string("/en/v2/training/bookings/") + id + "/cancel", "")->status == 400);
   }
+  // The largest id is one that does not exist; one past it is not an id, as in a body.
+  for (auto id : {"9223372036854775807", "1000000000000000000"}) {
+    INFO(id);
+    CHECK(post(std::string("/en/v2/training/bookings/") + id + "/cancel", "")->status == 404);
+  }
+  CHECK(post("/en/v2/training/bookings/9223372036854775808/cancel", "")->status == 400);
+  CHECK(post("/en/v2/training/bookings", "{\"session_id\": 9223372036854775807}")->status == 404);
+  CHECK(post("/en/v2/training/bookings", "{\"session_id\": 9223372036854775808}")->status == 400);
   auto long_reason = json{{"reason", std::string(501, 'x')}}.dump();
   CHECK(post("/en/v2/training/bookings/1/leave", long_reason)->status == 400);
   CHECK(post("/en/v2/training/bookings/1/leave", "{\"reason\": 5}")->status == 400);
