@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <limits>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -195,6 +196,14 @@ TEST_CASE("sessions: create in the future, cancel refunds every booked member on
   CHECK(listed);
 
   // Refusals.
+  for (std::int64_t big : {std::int64_t{2147483648}, std::numeric_limits<std::int64_t>::max()}) {
+    auto far = s; // an id past 32 bits is still an id: no such location
+    far["location_id"] = big;
+    CHECK(error_code_of(e.post("sessions", far)) == "not_found");
+  }
+  auto beyond = s;
+  beyond["location_id"] = std::uint64_t{9223372036854775808u};
+  CHECK(e.post("sessions", beyond)->status == 400);
   auto past = s;
   past["starts_at"] = future_instant(tz, -1h);
   CHECK(e.post("sessions", past)->status == 400);
