@@ -63,16 +63,6 @@ std::optional<int> int_in(const json& v, int lo, int hi) {
   return static_cast<int>(n);
 }
 
-/// An id in a body: an integer from 1 to 2^63 - 1 (as in a path: docs/DESIGN.md, "Ids").
-std::optional<id_type> id_in(const json& v) {
-  if (!v.is_number_integer() || (v.is_number_unsigned() && v.get<std::uint64_t>() > std::numeric_limits<id_type>::max()))
-    return std::nullopt;
-  auto n = v.get<std::int64_t>();
-  if (n < 1)
-    return std::nullopt;
-  return n;
-}
-
 /// RFC 3339 date-time with an offset (`Z` or ±HH:MM), optional fraction (dropped).
 std::optional<instant> parse_instant(const json& v) {
   if (!v.is_string())
@@ -314,7 +304,7 @@ admin_op session_create(const json& b) {
   auto problem = session_fields(b, in.title, in.coach, in.capacity, in.waitlist_capacity);
   if (!problem.empty())
     return invalid(problem);
-  auto loc = id_in(b["location_id"]);
+  auto loc = body_id(b["location_id"]);
   auto starts = b.contains("starts_at") ? parse_instant(b["starts_at"]) : std::nullopt;
   auto ends = b.contains("ends_at") ? parse_instant(b["ends_at"]) : std::nullopt;
   if (!loc)
@@ -339,7 +329,7 @@ admin_op schedule_create(const json& b) {
   auto problem = session_fields(b, in.title, in.coach, in.capacity, in.waitlist_capacity);
   if (!problem.empty())
     return invalid(problem);
-  auto loc = id_in(b["location_id"]);
+  auto loc = body_id(b["location_id"]);
   if (!loc)
     return invalid("location_id must be a positive integer");
   in.location_id = *loc;

@@ -102,9 +102,10 @@ void post_write(route_context& ctx, call& c, write_kind kind) {
   // Join and withdraw take no body fields; whatever object is sent is ignored (it still keys idempotency).
   if (kind == write_kind::book) {
     auto it = body->find("session_id");
-    if (it == body->end() || !it->is_number_integer() || it->get<std::int64_t>() < 1)
+    auto id = it == body->end() ? std::nullopt : body_id(*it);
+    if (!id)
       return refuse(error_code::invalid_request);
-    cmd.target = it->get<std::int64_t>();
+    cmd.target = *id;
   } else {
     auto id = parse_id(c.params[0]);
     if (!id)

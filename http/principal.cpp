@@ -1,5 +1,8 @@
 #include "http/principal.hpp"
 
+#include <cstdint>
+#include <limits>
+
 #include "http/connection.hpp"
 #include "http/errors.hpp"
 #include "http/guard.hpp"
@@ -119,6 +122,16 @@ std::optional<nlohmann::json> parse_strict_json(const std::string& body) {
   if (j.is_discarded() || duplicate)
     return std::nullopt;
   return j;
+}
+
+std::optional<id_type> body_id(const nlohmann::json& v) {
+  if (!v.is_number_integer()
+      || (v.is_number_unsigned() && v.get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<id_type>::max())))
+    return std::nullopt;
+  auto n = v.get<std::int64_t>();
+  if (n < 1)
+    return std::nullopt;
+  return n;
 }
 
 std::optional<nlohmann::json> body_object(call& c) {

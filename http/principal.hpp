@@ -38,6 +38,10 @@ std::optional<date_range> range_of(route_context& ctx, call& c);
 /// refused (400). Deeply nested JSON, duplicate keys and anything after the value are refused.
 std::optional<nlohmann::json> body_object(call& c);
 
+/// An id in a JSON body: an integer from 1 to 2^63 - 1, as `parse_id` reads one in a path
+/// (docs/DESIGN.md, "Ids").
+std::optional<id_type> body_id(const nlohmann::json& v);
+
 /// Parses a body as strict JSON (see `body_object`); nullopt when it is not acceptable.
 std::optional<nlohmann::json> parse_strict_json(const std::string& body);
 

@@ -39,6 +39,8 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "http/cli_flags.hpp"
+
 namespace {
 
 using clock_type = std::chrono::steady_clock; // CLOCK_MONOTONIC, as the timerfd below
@@ -352,15 +354,6 @@ void run_loop(const settings& s, std::size_t conns, std::size_t t, std::size_t s
   ::close(ep);
 }
 
-std::string flag(int argc, char** argv, const std::string& name, const std::string& fallback) {
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a.rfind("--" + name + "=", 0) == 0)
-      return a.substr(name.size() + 3);
-  }
-  return fallback;
-}
-
 bool to_number(const std::string& v, double& out) {
   if (v.empty() || std::isspace(static_cast<unsigned char>(v[0])))
     return false;
@@ -395,16 +388,16 @@ int main(int argc, char** argv) {
   settings s;
   double seconds = 0;
   std::size_t port = 0, connections = 0, threads = 0, users = 0;
-  s.path = flag(argc, argv, "path", "/en/v2/training/booking");
-  auto tokens_path = flag(argc, argv, "tokens", "");
-  if (!to_count(flag(argc, argv, "port", ""), 1, 65535, port) || tokens_path.empty()
-      || !to_number(flag(argc, argv, "rate", "1000"), s.rate) || s.rate <= 0 || s.rate > 1e7
-      || !to_number(flag(argc, argv, "duration", "20"), seconds) || seconds <= 0 || seconds > 86400
-      || !to_count(flag(argc, argv, "connections", "64"), 1, 10000, connections)
-      || !to_count(flag(argc, argv, "threads", "2"), 1, connections, threads)
-      || !to_count(flag(argc, argv, "users", "10000"), 1, 100000000, users)
-      || !to_count(flag(argc, argv, "stampede", "0"), 0, 1000000, s.per_user)
-      || !to_count(flag(argc, argv, "first-user", "1"), 1, users, s.first) || s.path.empty() || s.path[0] != '/'
+  s.path = booking::cli_flag(argc, argv, "path", "/en/v2/training/booking");
+  auto tokens_path = booking::cli_flag(argc, argv, "tokens", "");
+  if (!to_count(booking::cli_flag(argc, argv, "port", ""), 1, 65535, port) || tokens_path.empty()
+      || !to_number(booking::cli_flag(argc, argv, "rate", "1000"), s.rate) || s.rate <= 0 || s.rate > 1e7
+      || !to_number(booking::cli_flag(argc, argv, "duration", "20"), seconds) || seconds <= 0 || seconds > 86400
+      || !to_count(booking::cli_flag(argc, argv, "connections", "64"), 1, 10000, connections)
+      || !to_count(booking::cli_flag(argc, argv, "threads", "2"), 1, connections, threads)
+      || !to_count(booking::cli_flag(argc, argv, "users", "10000"), 1, 100000000, users)
+      || !to_count(booking::cli_flag(argc, argv, "stampede", "0"), 0, 1000000, s.per_user)
+      || !to_count(booking::cli_flag(argc, argv, "first-user", "1"), 1, users, s.first) || s.path.empty() || s.path[0] != '/'
       || s.path.find_first_of(" \t\r\n") != std::string::npos) {
     std::fprintf(stderr, "%s", usage);
     return 2;
