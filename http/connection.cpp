@@ -39,6 +39,12 @@ bool tchar(unsigned char c) {
   }
 }
 
+/// The methods cpp-httplib 0.11.4 parses (`parse_request_line`); it answers 400 to any other.
+bool library_method(std::string_view m) {
+  static constexpr std::string_view known[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH", "PRI"};
+  return std::find(std::begin(known), std::end(known), m) != std::end(known);
+}
+
 bool request_line_ok(std::string_view l) {
   auto sp1 = l.find(' ');
   if (sp1 == std::string_view::npos || sp1 == 0)
@@ -93,6 +99,16 @@ bool header_line_ok(std::string_view l) {
 } // namespace
 
 request_state* current_request() { return current; }
+
+const char* standard_method(const std::string& parsed) {
+  if (current && current->other_method)
+    return nullptr; // read as TRACE, sent as something else
+  static const char* const known[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "TRACE", "CONNECT"};
+  for (const char* k : known)
+    if (parsed == k)
+      return k;
+  return nullptr;
+}
 void set_current_request(request_state* s) { current = s; }
 
 namespace {
@@ -185,6 +201,7 @@ void connection_stream::begin_request(request_state& state) {
   in_head_ = true;
   head_bytes_ = 0;
   head_lines_ = 0;
+  method_checked_ = false;
   zh_ = false;
   http10_ = false;
   line_.clear();
@@ -205,7 +222,7 @@ bool connection_stream::fill() {
     r = ::poll(&p, 1, millis_until(deadline));
   } while (r < 0 && errno == EINTR);
   if (r <= 0) {
-    if (r == 0 && in_head_ && head_bytes_ > 0)
+    if (r == 0 && in_head_ && (head_bytes_ > 0 || in_off_ < in_.size()))
       refuse_request(408, "Request Timeout", "The request head was not received in time.", "未能及時收到請求標頭。");
     else if (r == 0 && !in_head_ && state_) // the library reads a body: it stalled
       refuse_request(408, "Request Timeout", "The request body was not received in time.", "未能及時收到請求內容。");
@@ -228,6 +245,8 @@ ssize_t connection_stream::read(char* ptr, size_t size) {
   if (!out_.empty() && !flush()) // the library waits on the peer: what it wrote goes out first
     return -1;
   if (in_off_ == in_.size() && !fill())
+    return -1;
+  if (in_head_ && !method_checked_ && !stand_in_method())
     return -1;
   auto k = std::min(size, in_.size() - in_off_);
   if (in_head_) {
@@ -258,6 +277,34 @@ std::string_view target_of(std::string_view line) {
 }
 
 } // namespace
+
+bool connection_stream::stand_in_method() {
+  method_checked_ = true;
+  if (!state_)
+    return true;
+  constexpr std::size_t longest = 32; // a longer token is passed on as it is: the library says 400
+  for (;;) {
+    std::string_view rest{in_.data() + in_off_, in_.size() - in_off_};
+    auto sp = rest.find(' ');
+    auto token = rest.substr(0, sp);
+    for (auto c : token.substr(0, longest + 1))
+      if (!tchar(static_cast<unsigned char>(c)))
+        return true; // not a method: the request-line check refuses it
+    if (sp == std::string_view::npos) {
+      if (token.size() > longest)
+        return true;
+      if (!fill()) // the token is still arriving
+        return false;
+      continue;
+    }
+    if (token.empty() || token.size() > longest || library_method(token))
+      return true;
+    state_->original_method = std::string(token);
+    state_->other_method = true;
+    in_.replace(in_off_, sp, "TRACE");
+    return true;
+  }
+}
 
 void connection_stream::check_head_byte(char c) {
   if (++head_bytes_ > limits_.max_head_bytes) {

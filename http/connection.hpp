@@ -45,6 +45,11 @@ struct request_state {
   /// The request line, as sent, began `HEAD `: its answer has no body, even when the library could
   /// not parse the line (414, a NUL, a bare LF) and so never learned the method.
   bool head_method = false;
+  /// The request line's method is a token the library does not parse (`FOO`, `PROPFIND`): the
+  /// stream handed the library `TRACE` in its place, which no route serves, so the router answers
+  /// 405 with `Allow` on a known path and 404 elsewhere (SPEC §4), and counts the method as `other`.
+  bool other_method = false;
+  std::string original_method; // that token, when `other_method`
   /// The credentials and the idempotency key as sent: cpp-httplib percent-decodes header values
   /// (`Bearer%20x` would read as `Bearer x`, `a%41` as `aA`) and drops empty ones.
   bool raw_headers = false; // captured (false outside the connection loop: use the parsed headers)
@@ -59,6 +64,10 @@ struct request_state {
   std::shared_ptr<const std::string> shared_body;
   bool send_shared = false;
 };
+
+/// The request's method when it is one of HTTP's standard methods (RFC 9110, and PATCH) as sent,
+/// else nullptr: a made-up token, or none (a head refused before its request line was parsed).
+const char* standard_method(const std::string& parsed);
 
 /// The state of the request being served on the calling thread (nullptr outside the edge's loop).
 request_state* current_request();
@@ -93,6 +102,9 @@ private:
   bool fill();
   /// `getpeername` or `getsockname` into the cached address, unless it was read already.
   void read_address_once(int (*query)(int, sockaddr*, socklen_t*), std::string& ip, int& port) const;
+  /// At the start of a head: an unknown method token becomes `TRACE` (see `other_method`); waits,
+  /// within the head's deadline, for the token to be complete. False when the stream failed.
+  bool stand_in_method();
   void check_head_byte(char c);
   void check_line();
   /// Answers 408 or 431 on the socket itself and fails the stream (the library's answer is dropped).
@@ -117,6 +129,7 @@ private:
   bool in_head_ = false;
   std::size_t head_bytes_ = 0;
   std::size_t head_lines_ = 0;
+  bool method_checked_ = false;
   bool zh_ = false; // the request line's target is under /zh-tw/: refusals in Chinese
   bool http10_ = false; // an HTTP/1.0 request: no interim 100 Continue
   std::string line_;

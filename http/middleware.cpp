@@ -23,11 +23,8 @@ std::optional<trace_context> remote_parent(const httplib::Request& req) {
 /// The method as a metric label and log value: one of a fixed set, so a client cannot mint series
 /// (or put bytes into /metrics and logs) with made-up methods.
 const char* method_label(const std::string& m) {
-  static const char* const known[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "TRACE", "CONNECT"};
-  for (const char* k : known)
-    if (m == k)
-      return k;
-  return "other";
+  auto* k = standard_method(m);
+  return k ? k : "other";
 }
 
 /// Metrics, and the 5xx and access log lines (inside the request's trace scope: they carry its id).

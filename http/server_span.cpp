@@ -1,5 +1,7 @@
 #include "http/server_span.hpp"
 
+#include "http/connection.hpp"
+
 #include <algorithm>
 #include <iterator>
 #include <string>
@@ -34,12 +36,17 @@ std::string redacted_query(std::string_view q) {
 
 child_span server_span(tracer& t, const httplib::Request& req, const char* route, const trace_context& self,
                        const std::optional<trace_context>& remote_parent, std::int64_t start_ns) {
-  // A head refused before its request line was read has no method: "HTTP" (OpenTelemetry's name then).
-  auto s = child_span::with_context(&t, (req.method.empty() ? std::string("HTTP") : req.method) + " " + route, self,
+  // A method that is not one of HTTP's own (a made-up token, or none: a head refused before its
+  // request line was read) is `_OTHER`, and the span is named "HTTP" (OpenTelemetry's HTTP conventions).
+  auto* method = standard_method(req.method);
+  auto s = child_span::with_context(&t, std::string(method ? method : "HTTP") + " " + route, self,
                                     remote_parent, span_kind::server, start_ns);
   if (!s)
     return s;
-  s.set("http.request.method", req.method).set("http.route", route).set("url.path", req.path).set("url.scheme", "http");
+  s.set("http.request.method", method ? method : "_OTHER");
+  if (auto* st = current_request(); st && st->other_method)
+    s.set("http.request.method_original", st->original_method);
+  s.set("http.route", route).set("url.path", req.path).set("url.scheme", "http");
   auto q = req.target.find('?');
   if (q != std::string::npos && q + 1 < req.target.size())
     s.set("url.query", redacted_query(std::string_view{req.target}.substr(q + 1)));

@@ -866,3 +866,103 @@ TEST_CASE("HTTP threads: the last idle thread takes the next connection; a busy 
   pool.shutdown();
   CHECK(done.load() == 20);
 }
+
+TEST_CASE("a method the library does not parse: 405 with Allow on a known path, 404 elsewhere, counted as other") {
+  seeded_db db{3};
+  server_process srv{db.path, {"--trace-sample-rate=1"}};
+  // A known path: 405 with its Allow, and the connection carries on.
+  auto rs = exchange(srv.port(), "PROPFIND /en/v2/training/booking HTTP/1.1\r\nHost: x\r\n\r\n" + get("/healthz"));
+  REQUIRE(rs.size() == 2);
+  CHECK(rs[0].status == 405);
+  CHECK(rs[0].header("allow") == "GET, HEAD, OPTIONS");
+  CHECK(body_code(rs[0].body) == "method_not_allowed");
+  check_framing(rs[0], {});
+  CHECK(rs[1].status == 200);
+  rs = exchange(srv.port(), "FOO /en/v2/training/bookings/7/cancel HTTP/1.1\r\nHost: x\r\n\r\n");
+  REQUIRE(rs.size() == 1);
+  CHECK(rs[0].status == 405);
+  CHECK(rs[0].header("allow") == "POST, OPTIONS");
+  // The path's language, as for any 405.
+  rs = exchange(srv.port(), "FOO /zh-tw/v2/training/locations HTTP/1.1\r\nHost: x\r\n\r\n");
+  REQUIRE(rs.size() == 1);
+  CHECK(rs[0].status == 405);
+  CHECK(rs[0].body.find("This method") == std::string::npos);
+  // An unknown path: 404.
+  rs = exchange(srv.port(), "FOO /nope HTTP/1.1\r\nHost: x\r\n\r\n");
+  REQUIRE(rs.size() == 1);
+  CHECK(rs[0].status == 404);
+  CHECK(body_code(rs[0].body) == "not_found");
+  // With a body: answered and closed, the body never read as a request.
+  bool closed = false;
+  rs = exchange(srv.port(), "FOO /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 34\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
+                &closed);
+  REQUIRE(rs.size() == 1);
+  CHECK(rs[0].status == 405);
+  CHECK(closed);
+  // The method token arriving in pieces.
+  {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(srv.port()));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    std::string first = "PROP", rest = "FIND /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    ::send(fd, first.data(), first.size(), MSG_NOSIGNAL);
+    std::this_thread::sleep_for(150ms);
+    ::send(fd, rest.data(), rest.size(), MSG_NOSIGNAL);
+    std::string got;
+    char buf[4096];
+    for (int i = 0; i < 60; ++i) {
+      pollfd p{fd, POLLIN, 0};
+      if (::poll(&p, 1, 50) <= 0)
+        continue;
+      auto n = ::recv(fd, buf, sizeof buf, 0);
+      if (n <= 0)
+        break;
+      got.append(buf, static_cast<size_t>(n));
+    }
+    ::close(fd);
+    auto split = parse_responses(got);
+    REQUIRE(split.size() == 1);
+    CHECK(split[0].status == 405);
+    CHECK(split[0].header("allow") == "GET, HEAD, OPTIONS");
+  }
+  // A method token too long to be one: the request line is refused as before.
+  rs = exchange(srv.port(), std::string(40, 'X') + " /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+  REQUIRE(rs.size() == 1);
+  CHECK(rs[0].status == 400);
+  // A real TRACE is itself, and still 405.
+  rs = exchange(srv.port(), "TRACE /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+  REQUIRE(rs.size() == 1);
+  CHECK(rs[0].status == 405);
+  // Counted as `other`, never by their name; the server span says `_OTHER` and keeps the token.
+  std::this_thread::sleep_for(200ms);
+  auto m = srv.client().Get("/metrics")->body;
+  CHECK(m.find("booking_http_requests_total{method=\"other\",route=\"unmatched\",status=\"405\"} 5") != std::string::npos);
+  CHECK(m.find("booking_http_requests_total{method=\"other\",route=\"unmatched\",status=\"404\"} 1") != std::string::npos);
+  CHECK(m.find("booking_http_requests_total{method=\"TRACE\",route=\"unmatched\",status=\"405\"} 1") != std::string::npos);
+  CHECK(m.find("PROPFIND") == std::string::npos);
+  auto traces = nlohmann::json::parse(srv.client().Get("/debug/traces?limit=1000")->body);
+  int other = 0, original = 0, trace = 0;
+  for (auto& t : traces["traces"])
+    for (auto& sp : t["spans"]) {
+      auto& at = sp["attributes"];
+      if (!at.contains("http.request.method"))
+        continue;
+      auto& method = at["http.request.method"];
+      auto value = method.is_object() ? method["stringValue"] : method;
+      if (value == "_OTHER") {
+        ++other;
+        CHECK(sp["name"].get<std::string>().rfind("HTTP ", 0) == 0);
+        if (at.contains("http.request.method_original"))
+          ++original;
+      } else if (value == "TRACE") {
+        ++trace;
+        CHECK(!at.contains("http.request.method_original"));
+      }
+    }
+  CHECK(other == 7); // and the 40-byte token, refused before its method was parsed
+  CHECK(original == 6);
+  CHECK(trace == 1);
+}
