@@ -1,5 +1,6 @@
 #include "http/options.hpp"
 
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <optional>
@@ -18,7 +19,7 @@ server_config::server_config() {
   set("scheduler.policy", caf::atom("sharing"));
   opt_group{custom_options_, "?booking"}
     .add(db, "db", "path of the SQLite database (created and migrated if needed)")
-    .add(port, "port", "TCP port; 0 picks a free one")
+    .add(port, "port", "TCP port (required); 0 picks a free one")
     .add(bind, "bind", "address to listen on")
     .add(http_threads, "http-threads", "HTTP worker threads (each serves one connection at a time)")
     .add(max_inflight, "max-inflight", "concurrent requests before 503 overloaded")
@@ -147,6 +148,12 @@ caf::error server_config::parse_args(int argc, char** argv) {
     if (keep)
       kept.push_back(std::move(a));
   }
+  for (std::size_t i = 1; i < kept.size(); ++i)
+    for (const char* flag : {"--port", "--booking.port"}) {
+      auto n = std::strlen(flag);
+      if (kept[i].compare(0, n, flag) == 0 && (kept[i].size() == n || kept[i][n] == '='))
+        port_given = true;
+    }
   std::vector<char*> ptrs;
   for (auto& a : kept)
     ptrs.push_back(a.data());

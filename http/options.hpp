@@ -16,7 +16,9 @@ namespace booking {
 
 struct server_config : caf::actor_system_config {
   std::string db;
-  std::uint16_t port = 8080;
+  std::uint16_t port = 0;
+  /// `--port` (or `port` in the config file) was given: SPEC §6 lists it as required.
+  bool port_given = false;
   std::string bind = "127.0.0.1";
   std::size_t http_threads = 320;
   std::size_t max_inflight = 256;

@@ -39,6 +39,10 @@ int main(int argc, char** argv) {
     log_error("invalid command line").kv("error", "--db=PATH is required (see --help)");
     return 2;
   }
+  if (!cfg.port_given) {
+    log_error("invalid command line").kv("error", "--port=N is required (0 picks a free port; see --help)");
+    return 2;
+  }
   if (!(cfg.trace_sample_rate >= 0.0 && cfg.trace_sample_rate <= 1.0)) {
     log_error("invalid command line").kv("error", "--trace-sample-rate must be between 0 and 1");
     return 2;

@@ -5,7 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-20}
-CC=clang CXX=clang++ cmake -S . -B build-fuzz -DBOOKING_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+# -O1: the targets still run fast enough, and the build (every library source, instrumented) is
+# a quarter shorter than at -O2.
+CC=clang CXX=clang++ cmake -S . -B build-fuzz -DBOOKING_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -DNDEBUG" >/dev/null
 targets=(dates json_body json_writer traceparent router)
 cmake --build build-fuzz -j"$(nproc)" --target "${targets[@]/#/fuzz_}" >/dev/null
 for t in "${targets[@]}"; do

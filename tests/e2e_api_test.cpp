@@ -340,6 +340,23 @@ TEST_CASE("a config file may hold its keys at the top, under [global], in a grou
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   INFO("stderr: " << text);
   CHECK(text.find("cannot read config file") != std::string::npos);
+  // --port is required (SPEC §6), like --db; from the config file as from a flag.
+  {
+    auto none = dir.file("none.db");
+    auto c = std::string("timeout 20 ") + BOOKING_SERVER_PATH + " --db=" + none + " >/dev/null 2>" + err;
+    CHECK(WEXITSTATUS(std::system(c.c_str())) == 2);
+    std::ifstream e2{err};
+    std::string t2((std::istreambuf_iterator<char>(e2)), std::istreambuf_iterator<char>());
+    CHECK(t2.find("--port=N is required") != std::string::npos);
+    CHECK(!std::filesystem::exists(none)); // refused before the database is created
+    auto with_port = dir.file("port.ini");
+    std::ofstream{with_port} << "db=" << none << "\nport=0\n";
+    c = std::string("timeout 3 ") + BOOKING_SERVER_PATH + " --config-file=" + with_port + " >/dev/null 2>" + err;
+    std::system(c.c_str());
+    std::ifstream e3{err};
+    std::string t3((std::istreambuf_iterator<char>(e3)), std::istreambuf_iterator<char>());
+    CHECK(t3.find("msg=listening") != std::string::npos);
+  }
   // A sampling rate outside [0, 1] is refused at start-up, from a file as from a flag.
   auto bad = dir.file("bad.ini");
   std::ofstream{bad} << "db=" << db.path << "\ntrace-sample-rate=2\n";
