@@ -126,18 +126,20 @@ handled route_request(route_context& ctx, const Request& req, Response& res) {
     count_unrouted(ctx, "unmatched", req, res);
     return handled::Handled;
   }
+  // OPTIONS and 405 on a known path are counted and traced under that path's route (SPEC §7 keeps
+  // `unmatched` for requests that match no route).
   if (req.method == "OPTIONS") {
     res.status = 204;
     res.set_header("Allow", std::string{m.allow});
     if (body)
       close_after(res);
-    count_unrouted(ctx, "unmatched", req, res);
+    count_unrouted(ctx, m.any->label.c_str(), req, res);
     return handled::Handled;
   }
   if (!m.r) {
     send_error(res, error_code::method_not_allowed, m.language, body);
     res.set_header("Allow", std::string{m.allow});
-    count_unrouted(ctx, "unmatched", req, res);
+    count_unrouted(ctx, m.any->label.c_str(), req, res);
     return handled::Handled;
   }
   if (req.method == "GET" || req.method == "HEAD") {

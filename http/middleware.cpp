@@ -59,7 +59,17 @@ std::vector<metrics::http_route> metric_labels(const route_table& table) {
           same->statuses.push_back(s);
     }
   }
-  out.push_back({"unmatched", {"GET", "HEAD", "POST", "PATCH", "OPTIONS"}, {204, 404, 405}});
+  // OPTIONS (204) on every path, and 405 for the methods of {GET, HEAD, POST, PATCH} it does not serve.
+  const auto routed = out.size();
+  for (std::size_t i = 0; i < routed; ++i) {
+    out.push_back({out[i].route, {"OPTIONS"}, {204}});
+    std::vector<std::string> others;
+    for (const char* m : {"GET", "HEAD", "POST", "PATCH"})
+      if (std::find(out[i].methods.begin(), out[i].methods.end(), m) == out[i].methods.end())
+        others.push_back(m);
+    out.push_back({out[i].route, others, {405}});
+  }
+  out.push_back({"unmatched", {"GET", "HEAD", "POST", "PATCH", "OPTIONS"}, {204, 404}});
   out.push_back({"refused", {"GET", "HEAD", "POST", "PATCH"}, {400, 408, 411, 413, 414, 431, 503}});
   return out;
 }

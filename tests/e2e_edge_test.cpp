@@ -199,6 +199,12 @@ TEST_CASE("methods: 405 with Allow, OPTIONS 204 without a token, HEAD wherever G
     CHECK(opt[0].body.empty());
     CHECK(!opt[0].has("content-length"));
   }
+  // Both are counted under the path's route, not as `unmatched` (which is for no path).
+  auto counted = srv.client().Get("/metrics")->body;
+  CHECK(counted.find("booking_http_requests_total{method=\"PUT\",route=\"/{lang}/v2/training/booking\",status=\"405\"} 1") != std::string::npos);
+  CHECK(counted.find("booking_http_requests_total{method=\"OPTIONS\",route=\"/metrics\",status=\"204\"} 1") != std::string::npos);
+  CHECK(counted.find("route=\"unmatched\",status=\"405\"") == std::string::npos);
+  CHECK(counted.find("booking_http_requests_total{method=\"OPTIONS\",route=\"unmatched\",status=\"204\"} 0") != std::string::npos);
   // A 405 for a method with a body closes: the body is never read as a request.
   bool c = false;
   auto rs = exchange(srv.port(), "PUT /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 34\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", &c);
@@ -939,9 +945,12 @@ TEST_CASE("a method the library does not parse: 405 with Allow on a known path, 
   // Counted as `other`, never by their name; the server span says `_OTHER` and keeps the token.
   std::this_thread::sleep_for(200ms);
   auto m = srv.client().Get("/metrics")->body;
-  CHECK(m.find("booking_http_requests_total{method=\"other\",route=\"unmatched\",status=\"405\"} 5") != std::string::npos);
+  // (405 and OPTIONS on a known path are counted under its route; `unmatched` is for no path.)
+  CHECK(m.find("booking_http_requests_total{method=\"other\",route=\"/healthz\",status=\"405\"} 2") != std::string::npos);
+  CHECK(m.find("booking_http_requests_total{method=\"other\",route=\"/{lang}/v2/training/booking\",status=\"405\"} 1") != std::string::npos);
   CHECK(m.find("booking_http_requests_total{method=\"other\",route=\"unmatched\",status=\"404\"} 1") != std::string::npos);
-  CHECK(m.find("booking_http_requests_total{method=\"TRACE\",route=\"unmatched\",status=\"405\"} 1") != std::string::npos);
+  CHECK(m.find("booking_http_requests_total{method=\"TRACE\",route=\"/healthz\",status=\"405\"} 1") != std::string::npos);
+  CHECK(m.find("route=\"unmatched\",status=\"405\"") == std::string::npos);
   CHECK(m.find("PROPFIND") == std::string::npos);
   auto traces = nlohmann::json::parse(srv.client().Get("/debug/traces?limit=1000")->body);
   int other = 0, original = 0, trace = 0;

@@ -295,6 +295,9 @@ TEST_CASE("promtool check metrics: clean at start-up and after load; every famil
   }
   for (auto series : {R"(booking_http_requests_total{method="GET",route="/{lang}/v2/training/booking",status="200"} 0)",
                       R"(booking_http_requests_total{method="GET",route="unmatched",status="404"} 0)",
+                      R"(booking_http_requests_total{method="OPTIONS",route="/{lang}/v2/training/booking",status="204"} 0)",
+                      R"(booking_http_requests_total{method="POST",route="/{lang}/v2/training/booking",status="405"} 0)",
+                      R"(booking_http_requests_total{method="GET",route="/{lang}/v2/training/bookings",status="405"} 0)",
                       R"(booking_http_requests_total{method="POST",route="refused",status="400"} 0)",
                       R"(booking_waitlist_promotions_total{result="promoted"} 0)",
                       R"(booking_http_request_duration_seconds_bucket{route="/{lang}/v2/training/booking",le="2.5e-05"} 0)",
