@@ -40,7 +40,7 @@ core::core(caf::actor_system& sys, const core_options& opts, ::booking::metrics&
   locations_ = sys.spawn(location_cache, cctx, directories_);
   invalidations_ = std::make_unique<invalidation_pool>(
     sys, opts.invalidation_workers, opts.invalidation_queue,
-    [this](id_type user) { return directory_for(user); }, metrics_);
+    [this](id_type user) { return directory_for(user); }, metrics_, opts.tracing);
 }
 
 core::~core() {
@@ -91,9 +91,9 @@ void core::ask_page(page_query q, reply_ptr reply, const user_cache_actor& owner
   caf::anon_send(owner, page_atom::value, std::move(q), reply_ptr{std::move(guard)});
 }
 
-void core::after_write(id_type user) {
+void core::after_write(id_type user, const trace_context* trace) {
   epochs_->bump(user);
-  invalidations_->post(user);
+  invalidations_->post(user, trace);
 }
 
 bool core::shutdown(std::chrono::milliseconds drain_timeout) {

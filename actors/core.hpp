@@ -53,8 +53,9 @@ public:
   /// spawns a new actor for it.
   void ask_page(page_query q, reply_ptr reply, const user_cache_actor& owner);
 
-  /// After a committed write of `user`: fence read-your-writes, then queue the cleanup.
-  void after_write(id_type user);
+  /// After a committed write of `user`: fence read-your-writes, then queue the cleanup (traced in
+  /// `trace`, the write's, when given).
+  void after_write(id_type user, const trace_context* trace = nullptr);
 
   /// Drains the invalidation queue (bounded), stops every actor, joins the store threads.
   /// Returns whether the queue drained in time.

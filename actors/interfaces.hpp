@@ -14,8 +14,9 @@ namespace booking {
 using user_cache_actor = caf::typed_actor<
   // A page, answered into the requester's reply (an HTTP thread's slot or an actor's message).
   caf::reacts_to<page_atom, page_query, reply_ptr>,
-  // A write changed this user: drop cached data, refuse to cache loads that began before.
-  caf::reacts_to<invalidate_atom>,
+  // A write changed this user: drop cached data, refuse to cache loads that began before. The hop
+  // is the write's hand-off (its PRODUCER span, when the write's trace is sampled).
+  caf::reacts_to<invalidate_atom, hop>,
   // A store load finished: (generation, epoch read before the load, result).
   caf::reacts_to<loaded_atom, std::uint64_t, std::uint64_t, load_result>,
   // Stop once nothing is pending (eviction, idle).
@@ -26,7 +27,7 @@ using user_directory_actor = caf::typed_actor<
   // Route a page request to the user's actor.
   caf::reacts_to<page_atom, page_query, reply_ptr>,
   // Route an invalidation; a user without an actor has nothing cached.
-  caf::reacts_to<invalidate_atom, id_type>,
+  caf::reacts_to<invalidate_atom, id_type, hop>,
   // The location cache publishes a new list.
   caf::reacts_to<locations_atom, location_list>,
   // Periodic: stop user actors idle longer than the limit.
@@ -48,6 +49,6 @@ using location_cache_actor = caf::typed_actor<
 
 /// One worker of the invalidation pool: forwards cleanup to the directory that owns the user.
 using invalidator_actor = caf::typed_actor<
-  caf::reacts_to<invalidate_atom, id_type>>;
+  caf::reacts_to<invalidate_atom, id_type, hop>>;
 
 } // namespace booking

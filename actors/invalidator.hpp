@@ -13,6 +13,8 @@
 
 #include "actors/interfaces.hpp"
 #include "telemetry/metrics.hpp"
+#include "telemetry/span.hpp"
+#include "telemetry/tracer.hpp"
 
 namespace booking {
 
@@ -31,10 +33,11 @@ public:
   using route = std::function<user_directory_actor(id_type)>;
 
   invalidation_pool(caf::actor_system& sys, std::size_t workers, std::size_t capacity, route to_directory,
-                    metrics& m);
+                    metrics& m, tracer* tracing = nullptr);
 
-  /// Called by HTTP threads after a committed write; never blocks.
-  void post(id_type user);
+  /// Called by HTTP threads after a committed write; never blocks. `parent`: the write's trace, if
+  /// any (the hand-off and every hop of the cleanup are then spans of it, when it is sampled).
+  void post(id_type user, const trace_context* parent = nullptr);
   /// Waits (bounded) until every queued invalidation was handed on; true when drained.
   bool drain(std::chrono::milliseconds timeout);
   std::int64_t depth() const { return depth_.load(); }
@@ -42,13 +45,15 @@ public:
   void stop();
 
   /// A worker handed one invalidation on.
-  void done(id_type user);
+  void done(id_type user, const hop& h);
+  tracer* tracing() const { return tracing_; }
 
 private:
   std::vector<invalidator_actor> workers_;
   std::size_t capacity_;
   route to_directory_;
   metrics& m_;
+  tracer* tracing_;
   std::atomic<std::int64_t> depth_{0};
   std::atomic<std::uint64_t> fallbacks_{0};
 };

@@ -228,7 +228,10 @@ user_cache_actor::behavior_type user_cache(user_cache_actor::stateful_pointer<us
     [self](page_atom, page_query& q, reply_ptr& reply) {
       self->state.on_page(user_cache_state::waiter{std::move(q), std::move(reply), {}, cache_result::hit, false});
     },
-    [self](invalidate_atom) { self->state.on_invalidate(); },
+    [self](invalidate_atom, const hop& h) {
+      child_span span{self->state.ctx->tracing, "user_cache invalidate", h, span_kind::consumer};
+      self->state.on_invalidate();
+    },
     [self](loaded_atom, std::uint64_t gen, std::uint64_t epoch, const load_result& r) {
       self->state.on_loaded(gen, epoch, r);
     },

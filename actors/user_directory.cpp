@@ -110,11 +110,16 @@ user_directory_actor::behavior_type user_directory(user_directory_actor::statefu
       auto& hdl = self->state.forward(q);
       self->send(hdl, page_atom::value, std::move(q), std::move(reply));
     },
-    [self](invalidate_atom, id_type user) {
+    [self](invalidate_atom, id_type user, const hop& h) {
+      // Each hop of a write's cleanup is a CONSUMER of the write's hand-off (its PRODUCER span on
+      // the HTTP thread): the cleanup runs after the answer, and only a CONSUMER of a PRODUCER may
+      // end after its parent.
       auto& st = self->state;
+      child_span span{st.ctx->tracing, "user_directory invalidate", h, span_kind::consumer};
       auto i = st.users.find(user);
+      span.set("booking.actor.cached", i != st.users.end());
       if (i != st.users.end())
-        self->send(i->second.hdl, invalidate_atom::value);
+        self->send(i->second.hdl, invalidate_atom::value, hop{h.ctx, span ? unix_nanos() : 0});
     },
     [self](locations_atom, location_list& ls) { self->state.locations = std::move(ls); },
     [self](sweep_atom) {

@@ -194,7 +194,7 @@ void run_write(route_context& ctx, call& c, const principal_info& who, const cha
     if (!out.revoked_token_hashes.empty())
       ctx.auth.forget(out.revoked_token_hashes);
     for (auto user : out.affected_users)
-      ctx.actors.core().after_write(user);
+      ctx.actors.core().after_write(user, &c.trace);
     if (out.locations_changed && ctx.actors.refresh_locations().error != error_code::none)
       log_warn("location refresh after an admin write timed out");
   }

@@ -147,9 +147,9 @@ void post_write(route_context& ctx, call& c, write_kind kind) {
   } else if (out.result.error == error_code::none) {
     // Before the 2xx leaves: read-your-writes for the writer, and every member the write changed (a
     // promoted or skipped member, those who moved up a waitlist) sees it on their next page (SPEC §5.9).
-    ctx.actors.core().after_write(*user);
+    ctx.actors.core().after_write(*user, &c.trace);
     for (auto other : out.result.affected_users)
-      ctx.actors.core().after_write(other);
+      ctx.actors.core().after_write(other, &c.trace);
     for (int i = 0; i < out.result.promotion.promoted; ++i)
       ctx.metrics.waitlist_promotion(promotion_result::promoted);
     for (int i = 0; i < out.result.promotion.skipped; ++i)

@@ -412,6 +412,61 @@ TEST_CASE("waitlist: a sampled cancel that promotes records the promotion under 
   CHECK(found);
 }
 
+TEST_CASE("a sampled write traces its cleanup: a PRODUCER hand-off, each actor hop its CONSUMER") {
+  env e{{"--trace-sample-rate=1"}};
+  auto s = e.db.add_session(48, 1);
+  e.set_credits(2, 3);
+  e.set_credits(3, 3);
+  auto b = e.book(2, s);
+  REQUIRE(e.join(3, s)->status == 201);
+  REQUIRE(e.page(2).is_object()); // member 2 is cached; member 3 may be too
+  REQUIRE(e.cli.Post("/en/v2/training/bookings/" + std::to_string(b) + "/cancel", bearer(e.tok(2)), "",
+                     "application/json")->status == 200);
+  // The cleanup runs after the answer: wait (bounded) for its spans.
+  json cancel_trace;
+  for (int i = 0; i < 40 && cancel_trace.is_null(); ++i) {
+    auto traces = body_of(e.cli.Get("/debug/traces?limit=50"));
+    for (auto& t : traces["traces"]) {
+      bool is_cancel = false;
+      int cache_hops = 0;
+      for (auto& sp : t["spans"]) {
+        is_cancel = is_cancel || sp["name"] == "POST /{lang}/v2/training/bookings/{id}/cancel";
+        cache_hops += sp["name"] == "user_cache invalidate";
+      }
+      if (is_cancel && cache_hops >= 1)
+        cancel_trace = t;
+    }
+    if (cancel_trace.is_null())
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  REQUIRE(!cancel_trace.is_null());
+  std::map<std::string, json> by_id;
+  for (auto& sp : cancel_trace["spans"])
+    by_id[sp["span_id"].get<std::string>()] = sp;
+  std::map<std::string, int> names;
+  for (auto& sp : cancel_trace["spans"]) {
+    auto name = sp["name"].get<std::string>();
+    ++names[name];
+    auto parent = by_id.find(sp["parent_span_id"].get<std::string>());
+    if (name == "invalidation_pool post") {
+      REQUIRE(parent != by_id.end());
+      CHECK(parent->second["name"] == "POST /{lang}/v2/training/bookings/{id}/cancel");
+      CHECK(sp["end_unix_nano"].get<std::int64_t>() <= parent->second["end_unix_nano"].get<std::int64_t>());
+    } else if (name.find(" invalidate") != std::string::npos) {
+      // Every hop of the cleanup is a CONSUMER of the hand-off, starting no earlier than it.
+      REQUIRE(parent != by_id.end());
+      CHECK(parent->second["name"] == "invalidation_pool post");
+      CHECK(sp["start_unix_nano"].get<std::int64_t>() >= parent->second["start_unix_nano"].get<std::int64_t>());
+      CHECK(sp["attributes"].contains("booking.actor.mailbox_wait_us"));
+    }
+  }
+  // The canceller and the promoted member: two hand-offs, each through the pool and a directory.
+  CHECK(names["invalidation_pool post"] == 2);
+  CHECK(names["invalidator invalidate"] == 2);
+  CHECK(names["user_directory invalidate"] == 2);
+  CHECK(names["user_cache invalidate"] >= 1);
+}
+
 TEST_CASE("waitlist routes are in the route table: 405 with Allow, OPTIONS") {
   env e;
   for (std::string path : {"/en/v2/training/sessions/5/waitlist", "/zh-tw/v2/training/waitlist/7/withdraw"}) {
