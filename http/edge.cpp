@@ -29,6 +29,7 @@ namespace {
 using httplib::Request;
 using httplib::Response;
 using handled = httplib::Server::HandlerResponse;
+using namespace std::string_view_literals;
 
 Request& writable(const Request& req) {
   // cpp-httplib hands handlers a const view of the Request object it owns (non-const) for the
@@ -38,8 +39,10 @@ Request& writable(const Request& req) {
 
 /// Headers whose framing the post-routing step writes itself (a route or the library may have set them).
 bool framed_by_us(std::string_view name) {
-  for (std::string_view h : {"Content-Range", "Accept-Ranges", "Content-Encoding", "Transfer-Encoding", "Date",
-                             "Content-Length"})
+  // Lengths known at compile time: no strlen per header.
+  static constexpr std::string_view ours[] = {"Content-Range"sv, "Accept-Ranges"sv, "Content-Encoding"sv,
+                                              "Transfer-Encoding"sv, "Date"sv, "Content-Length"sv};
+  for (auto h : ours)
     if (iequals(name, h))
       return true;
   return false;
@@ -232,7 +235,7 @@ void install_edge(httplib::Server& svr, route_context& ctx) {
       st->close = true;
     // One pass over the few headers set so far, dropping those whose framing is ours to write.
     for (auto it = res.headers.begin(); it != res.headers.end();) {
-      if (framed_by_us(it->first) || (close && (iequals(it->first, "Keep-Alive") || iequals(it->first, "Connection"))))
+      if (framed_by_us(it->first) || (close && (iequals(it->first, "Keep-Alive"sv) || iequals(it->first, "Connection"sv))))
         it = res.headers.erase(it);
       else
         ++it;

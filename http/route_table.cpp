@@ -53,29 +53,42 @@ void route_table::add(const char* method, const char* pattern, bool api, route_f
   auto parts = split(pattern);
   if (parts.too_many || parts.size == 0)
     throw std::logic_error(std::string("route pattern with no or too many segments: ") + pattern);
-  for (std::size_t i = 0; i < parts.size; ++i)
-    r.segments.emplace_back(parts.part[i]);
+  for (std::size_t i = 0; i < parts.size; ++i) {
+    auto text = parts.part[i];
+    auto kind = text == "{lang}" ? route::segment_kind::lang
+                : !text.empty() && text.front() == '{' ? route::segment_kind::param
+                                                       : route::segment_kind::literal;
+    r.segments.push_back({std::string(text), kind});
+  }
+  by_length_[r.segments.size()].push_back(routes_.size());
   routes_.push_back(std::move(r));
 }
 
-bool route_table::matches(const route& r, const path_segments& parts, route_match& m) const {
+bool route_table::matches(const route& r, const path_segments& parts, std::optional<lang> first_lang,
+                          route_match& m) const {
   if (parts.size != r.segments.size())
     return false;
   std::size_t param = 0;
   for (std::size_t i = 0; i < parts.size; ++i) {
     const auto& seg = r.segments[i];
     auto part = parts.part[i];
-    if (seg == "{lang}") {
-      auto l = parse_lang(part);
+    switch (seg.kind) {
+    case route::segment_kind::lang: {
+      auto l = i == 0 ? first_lang : parse_lang(part);
       if (!l)
         return false;
       m.language = *l;
-    } else if (!seg.empty() && seg.front() == '{') {
+      break;
+    }
+    case route::segment_kind::param:
       if (part.empty() || param == m.params.size())
         return false;
       m.params[param++] = part;
-    } else if (seg != part) {
-      return false;
+      break;
+    case route::segment_kind::literal:
+      if (std::string_view{seg.text} != part)
+        return false;
+      break;
     }
   }
   return true;
@@ -87,10 +100,12 @@ route_match route_table::match(std::string_view method, std::string_view path) c
   if (parts.size == 0 || parts.too_many)
     return m;
   auto wanted = method == "HEAD" ? std::string_view{"GET"} : method;
+  auto first_lang = parse_lang(parts.part[0]);
   bool has[3] = {false, false, false};
-  for (const auto& r : routes_) {
+  for (auto index : by_length_[parts.size]) {
+    const auto& r = routes_[index];
     route_match probe;
-    if (!matches(r, parts, probe))
+    if (!matches(r, parts, first_lang, probe))
       continue;
     if (!m.path_known) {
       m.language = probe.language; // the path's language, also for 405

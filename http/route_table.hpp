@@ -5,6 +5,7 @@
 #pragma once
 
 #include <array>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,7 +24,14 @@ struct route {
   std::string label;  // the pattern, also the `route` label of metrics and the span name
   bool api = true;    // API routes: admission control and tracing; ops routes: neither
   route_fn fn = nullptr;
-  std::vector<std::string> segments;
+  /// The pattern's segments, each with its kind read once when the route is added (a request is
+  /// matched against every route of its length, and the match is on every request's path).
+  enum class segment_kind : unsigned char { literal, lang, param };
+  struct segment {
+    std::string text;
+    segment_kind kind;
+  };
+  std::vector<segment> segments;
 };
 
 struct route_match {
@@ -52,8 +60,12 @@ public:
   std::string all_methods() const;
 
 private:
-  bool matches(const route& r, const path_segments& parts, route_match& m) const;
+  /// `first_lang`: the path's first segment read as a language, once for all routes.
+  bool matches(const route& r, const path_segments& parts, std::optional<lang> first_lang, route_match& m) const;
   std::vector<route> routes_;
+  /// The routes (indexes into `routes_`, in order) by their number of segments: a path is matched
+  /// against the routes of its own length only.
+  std::array<std::vector<std::size_t>, 9> by_length_;
 };
 
 /// The routes of the member API (http/api_routes.cpp) and the ops endpoints (http/ops_routes.cpp).

@@ -17,6 +17,8 @@ std::size_t absolute_scheme(std::string_view target) {
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size())
     return false;
+  if (a == b) // most names arrive as they are written (the library adds its own exactly so)
+    return true;
   for (std::size_t i = 0; i < a.size(); ++i) {
     auto x = a[i], y = b[i];
     if (x >= 'A' && x <= 'Z')

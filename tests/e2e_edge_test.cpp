@@ -9,6 +9,7 @@
 #include <set>
 
 #include "http/guard.hpp"
+#include "http/route_table.hpp"
 #include "http/worker_pool.hpp"
 
 #include <condition_variable>
@@ -974,4 +975,49 @@ TEST_CASE("a method the library does not parse: 405 with Allow on a known path, 
   CHECK(other == 7); // and the 40-byte token, refused before its method was parsed
   CHECK(original == 6);
   CHECK(trace == 1);
+}
+
+TEST_CASE("the route table: segments by kind, routes by length, the language read once") {
+  route_table t;
+  auto none = [](route_context&, call&) {};
+  t.add("GET", "/{lang}/v2/training/booking", true, none);
+  t.add("POST", "/{lang}/v2/training/bookings/{id}/cancel", true, none);
+  t.add("PATCH", "/{lang}/v2/admin/members/{id}", true, none);
+  t.add("GET", "/{lang}/v2/admin/members/{id}", true, none);
+  t.add("GET", "/healthz", false, none);
+  t.add("GET", "/x/{lang}/y", true, none); // a language after the first segment
+  auto m = t.match("GET", "/en/v2/training/booking");
+  REQUIRE(m.r);
+  CHECK(m.r->label == "/{lang}/v2/training/booking");
+  CHECK(m.language == lang::en);
+  CHECK(t.match("HEAD", "/zh-tw/v2/training/booking").r == m.r);
+  CHECK(t.match("HEAD", "/zh-tw/v2/training/booking").language == lang::zh_tw);
+  CHECK(!t.match("GET", "/fr/v2/training/booking").path_known);
+  CHECK(!t.match("GET", "/en/v2/training/bookin").path_known);
+  auto d = t.match("DELETE", "/zh-tw/v2/training/booking");
+  CHECK(d.path_known);
+  CHECK(!d.r);
+  CHECK(d.allow == "GET, HEAD, OPTIONS");
+  CHECK(d.language == lang::zh_tw);
+  REQUIRE(d.any);
+  CHECK(d.any->label == "/{lang}/v2/training/booking");
+  auto c = t.match("POST", "/en/v2/training/bookings/42/cancel");
+  REQUIRE(c.r);
+  CHECK(c.params[0] == "42");
+  CHECK(!t.match("POST", "/en/v2/training/bookings//cancel").path_known); // a parameter is never empty
+  auto p = t.match("GET", "/zh-tw/v2/admin/members/7");
+  REQUIRE(p.r);
+  CHECK(p.r->method == "GET");
+  CHECK(p.allow == "GET, HEAD, PATCH, OPTIONS");
+  CHECK(p.params[0] == "7");
+  CHECK(t.match("PATCH", "/en/v2/admin/members/7").r->method == "PATCH");
+  auto x = t.match("GET", "/x/zh-tw/y");
+  REQUIRE(x.r);
+  CHECK(x.language == lang::zh_tw);
+  CHECK(!t.match("GET", "/x/fr/y").path_known);
+  CHECK(!t.match("GET", "/en/x").path_known);
+  CHECK(t.match("GET", "/healthz").r);
+  CHECK(!t.match("GET", "/healthz/").path_known);
+  CHECK(!t.match("GET", "/a/b/c/d/e/f/g/h/i").path_known); // more segments than any route may have
+  CHECK(t.all_methods() == "GET, HEAD, POST, PATCH, OPTIONS");
 }
