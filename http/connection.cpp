@@ -388,10 +388,17 @@ void connection_stream::refuse_request(int status, const char* reason_phrase, co
 ssize_t connection_stream::write(const char* ptr, size_t size) {
   if (failed_)
     return -1;
-  // An HTTP/1.0 client's `Expect: 100-continue` is ignored (RFC 9110 §10.1.1): the library's
-  // interim answer is not sent, and the client sends its body as HTTP/1.0 does.
-  if (http10_ && std::string_view{ptr, size} == "HTTP/1.1 100 Continue\r\n\r\n")
+  if (std::string_view{ptr, size} == "HTTP/1.1 100 Continue\r\n\r\n") {
+    // An HTTP/1.0 client's `Expect: 100-continue` is ignored (RFC 9110 §10.1.1): the library's
+    // interim answer is not sent, and the client sends its body as HTTP/1.0 does.
+    if (http10_)
+      return static_cast<ssize_t>(size);
+    // Every response has a `Date` (SPEC §4), the interim one too (RFC 9110 §6.6.1 allows it).
+    out_ += "HTTP/1.1 100 Continue\r\nDate: ";
+    out_ += http_date_now();
+    out_ += "\r\n\r\n";
     return static_cast<ssize_t>(size);
+  }
   out_.append(ptr, size);
   if (out_.size() >= 64 * 1024 && !flush())
     return -1;
