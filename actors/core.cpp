@@ -4,6 +4,7 @@
 
 #include "actors/location_cache.hpp"
 #include "actors/user_directory.hpp"
+#include "telemetry/child_span.hpp"
 #include "telemetry/log.hpp"
 
 namespace booking {
@@ -87,7 +88,14 @@ void core::ask_page(page_query q, reply_ptr reply, const user_cache_actor& owner
     return;
   }
   q.locations = published_->locations(); // what the directory would attach
+  // The redirect, should the actor have stopped, carries the request's own hop: the directory's
+  // span is then a child of the server span, as on the way through the directory.
   auto guard = std::make_shared<redirect_if_dropped>(std::move(reply), q, directory);
+  // The user actor may answer after the server span ended (a reply timeout): a hand-off, PRODUCER
+  // here and CONSUMER there, as through the directory (SPEC §7).
+  child_span span{ctx_->tracing, "core page", q.trace, span_kind::producer};
+  if (span)
+    q.trace = span.hand_off();
   caf::anon_send(owner, page_atom::value, std::move(q), reply_ptr{std::move(guard)});
 }
 

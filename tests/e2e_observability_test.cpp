@@ -344,3 +344,60 @@ TEST_CASE("/metrics parses as Prometheus text exposition") {
   CHECK(types["booking_http_request_duration_seconds"] == "histogram");
   CHECK(r->body.find("booking_http_request_duration_seconds_bucket{route=\"/{lang}/v2/training/booking\",le=\"+Inf\"}") != std::string::npos);
 }
+
+TEST_CASE("a reply that times out: every span that outlives its parent is a CONSUMER under a PRODUCER") {
+  // A black-box review: a page sent straight to a known user actor had its CONSUMER span under the
+  // SERVER span, and when the reply timed out (503) the actor's span ended 250 ms after its parent.
+  seeded_db db{5};
+  auto s = db.add_session(72, 5);
+  temp_dir dir;
+  auto file = dir.file("spans.jsonl");
+  server_process srv{db.path, {"--reply-timeout-ms=50", "--store-delay-ms=300", "--trace-sample-rate=1",
+                              "--trace-file=" + file}};
+  auto cli = srv.client();
+  auto h = bearer(db.tokens.at(1));
+  // The first page times out while its load runs; once it is cached, a write, then a page that goes
+  // straight to the user's actor and outlasts the reply timeout again.
+  cli.Get("/en/v2/training/booking", h);
+  std::this_thread::sleep_for(std::chrono::milliseconds{700});
+  REQUIRE(cli.Get("/en/v2/training/booking", h)->status == 200);
+  REQUIRE(cli.Post("/en/v2/training/bookings", h, "{\"session_id\": " + std::to_string(s) + "}", "application/json")->status
+          == 201);
+  REQUIRE(cli.Get("/en/v2/training/booking", h)->status == 503);
+  std::this_thread::sleep_for(std::chrono::milliseconds{700}); // the load finishes after the answer
+  CHECK(srv.terminate() == 0); // the exporter writes what is queued
+  std::map<std::string, json> by_id;
+  std::ifstream in{file};
+  std::string line;
+  while (std::getline(in, line)) {
+    auto batch = json::parse(line);
+    for (auto& rs : batch["resourceSpans"])
+      for (auto& ss : rs["scopeSpans"])
+        for (auto& sp : ss["spans"])
+          by_id[sp["spanId"].get<std::string>()] = sp;
+  }
+  REQUIRE(by_id.size() >= 8);
+  int direct = 0, checked = 0;
+  for (auto& [id, sp] : by_id) {
+    if (sp["name"] == "core page") {
+      ++direct;
+      CHECK(sp["kind"] == 4);
+    }
+    auto parent = by_id.find(sp.value("parentSpanId", std::string()));
+    if (parent == by_id.end())
+      continue;
+    ++checked;
+    auto start = std::stoll(sp["startTimeUnixNano"].get<std::string>());
+    auto end = std::stoll(sp["endTimeUnixNano"].get<std::string>());
+    auto pstart = std::stoll(parent->second["startTimeUnixNano"].get<std::string>());
+    auto pend = std::stoll(parent->second["endTimeUnixNano"].get<std::string>());
+    INFO(sp["name"] << " under " << parent->second["name"]);
+    CHECK(start >= pstart);
+    if (sp["kind"] == 5)
+      CHECK(parent->second["kind"] == 4); // a CONSUMER hangs under a PRODUCER, and may outlive it
+    else
+      CHECK(end <= pend);
+  }
+  CHECK(direct >= 1); // the page after the write went straight to the user's actor
+  CHECK(checked >= 5);
+}
