@@ -99,6 +99,11 @@ void core::ask_page(page_query q, reply_ptr reply, const user_cache_actor& owner
   caf::anon_send(owner, page_atom::value, std::move(q), reply_ptr{std::move(guard)});
 }
 
+void core::ask_locations(reply_ptr reply, const hop& trace) {
+  child_span span{ctx_->tracing, "core locations", trace, span_kind::producer};
+  caf::anon_send(locations_, locations_atom::value, std::move(reply), span ? span.hand_off() : trace);
+}
+
 void core::after_write(id_type user, const trace_context* trace) {
   epochs_->bump(user);
   invalidations_->post(user, trace);

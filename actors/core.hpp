@@ -53,6 +53,10 @@ public:
   /// spawns a new actor for it.
   void ask_page(page_query q, reply_ptr reply, const user_cache_actor& owner);
 
+  /// Asks the location cache for the list (answered into `reply`), as a hand-off of `trace`: the
+  /// cache may answer after the caller gave up waiting.
+  void ask_locations(reply_ptr reply, const hop& trace);
+
   /// After a committed write of `user`: fence read-your-writes, then queue the cleanup (traced in
   /// `trace`, the write's, when given).
   void after_write(id_type user, const trace_context* trace = nullptr);

@@ -129,7 +129,9 @@ location_cache_actor::behavior_type location_cache(location_cache_actor::statefu
   return {
     [self](locations_atom, reply_ptr& reply, hop& h) {
       auto& st = self->state;
-      st.on_get(location_cache_state::waiter{std::move(reply), child_span{st.ctx->tracing, "location_cache locations", h}});
+      // A CONSUMER of the caller's hand-off: it may end after the request gave up (a reply timeout).
+      st.on_get(location_cache_state::waiter{
+        std::move(reply), child_span{st.ctx->tracing, "location_cache locations", h, span_kind::consumer}});
     },
     [self](refresh_atom) { self->state.refresh(); },
     [self](refresh_atom, reply_ptr& done) { self->state.refresh_now(std::move(done)); },

@@ -32,7 +32,7 @@ body_result actor_client::page(page_query q) {
 
 body_result actor_client::locations(const hop& trace) {
   auto slot = std::make_shared<reply_slot>();
-  caf::anon_send(core_.locations(), locations_atom::value, reply_ptr{slot}, trace);
+  core_.ask_locations(reply_ptr{slot}, trace);
   return wait(slot);
 }
 

@@ -383,6 +383,8 @@ TEST_CASE("a reply that times out: every span that outlives its parent is a CONS
       ++direct;
       CHECK(sp["kind"] == 4);
     }
+    if (sp["name"] == "location_cache locations")
+      CHECK(sp["kind"] == 5);
     auto parent = by_id.find(sp.value("parentSpanId", std::string()));
     if (parent == by_id.end())
       continue;
