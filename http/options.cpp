@@ -157,7 +157,11 @@ caf::error server_config::parse_args(int argc, char** argv) {
   std::vector<char*> ptrs;
   for (auto& a : kept)
     ptrs.push_back(a.data());
-  return parse(static_cast<int>(ptrs.size()), ptrs.data());
+  // No file but `--config-file`'s, read above: CAF would otherwise read `caf-application.ini` from
+  // the working directory into its own settings, which `--dump-config` shows but the server's
+  // options never see (a port or database there looked set and was not).
+  std::istringstream no_default_file;
+  return parse(static_cast<int>(ptrs.size()), ptrs.data(), no_default_file);
 }
 
 core_options server_config::core() const {

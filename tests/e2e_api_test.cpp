@@ -356,6 +356,13 @@ TEST_CASE("a config file may hold its keys at the top, under [global], in a grou
     std::ifstream e3{err};
     std::string t3((std::istreambuf_iterator<char>(e3)), std::istreambuf_iterator<char>());
     CHECK(t3.find("msg=listening") != std::string::npos);
+    // Only --config-file is read: CAF's default file in the working directory is not.
+    std::ofstream{dir.file("caf-application.ini")} << "booking {\n  port = 0\n}\n";
+    c = "cd " + dir.file("") + " && timeout 20 " + BOOKING_SERVER_PATH + " --db=" + none + " >/dev/null 2>" + err;
+    CHECK(WEXITSTATUS(std::system(c.c_str())) == 2);
+    std::ifstream e4{err};
+    std::string t4((std::istreambuf_iterator<char>(e4)), std::istreambuf_iterator<char>());
+    CHECK(t4.find("--port=N is required") != std::string::npos);
   }
   // A sampling rate outside [0, 1] is refused at start-up, from a file as from a flag.
   auto bad = dir.file("bad.ini");
