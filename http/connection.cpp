@@ -100,14 +100,24 @@ bool header_line_ok(std::string_view l) {
 
 request_state* current_request() { return current; }
 
+namespace {
+
+const char* standard_name(std::string_view m) {
+  static const char* const known[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "TRACE", "CONNECT"};
+  for (const char* k : known)
+    if (m == k)
+      return k;
+  return nullptr;
+}
+
+} // namespace
+
 const char* standard_method(const std::string& parsed) {
   if (current && current->other_method)
     return nullptr; // read as TRACE, sent as something else
-  static const char* const known[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "TRACE", "CONNECT"};
-  for (const char* k : known)
-    if (parsed == k)
-      return k;
-  return nullptr;
+  if (parsed.empty()) // the library did not parse the request line: what the stream read, if anything
+    return current ? current->sent_method : nullptr;
+  return standard_name(parsed);
 }
 void set_current_request(request_state* s) { current = s; }
 
@@ -297,8 +307,12 @@ bool connection_stream::stand_in_method() {
         return false;
       continue;
     }
-    if (token.empty() || token.size() > longest || library_method(token))
+    if (token.empty() || token.size() > longest)
       return true;
+    if (library_method(token)) {
+      state_->sent_method = standard_name(token);
+      return true;
+    }
     state_->original_method = std::string(token);
     state_->other_method = true;
     in_.replace(in_off_, sp, "TRACE");
@@ -370,7 +384,10 @@ void connection_stream::refuse_request(int status, const char* reason_phrase, co
   r += "Date: " + http_date_now() + "\r\n";
   // Every response carries a traceparent (SPEC §7); the head was not read or not yet routed, so a
   // new trace.
-  r += "traceparent: " + format_traceparent(trace_context{random_trace_id(), random_span_id(), false, true}) + "\r\n";
+  trace_context trace{random_trace_id(), random_span_id(), false, true};
+  if (state_)
+    state_->refused_trace = trace;
+  r += "traceparent: " + format_traceparent(trace) + "\r\n";
   r += "Connection: close\r\n\r\n";
   // No body for a HEAD (its line may still be arriving: then its first bytes tell).
   bool head = (state_ && state_->head_method) || (head_lines_ == 0 && line_.compare(0, 5, "HEAD ") == 0);

@@ -18,6 +18,8 @@
 
 #include <httplib.h>
 
+#include "telemetry/trace_context.hpp"
+
 namespace booking {
 
 struct connection_limits {
@@ -40,8 +42,10 @@ struct request_state {
   const void* pending_route = nullptr;
   std::string_view pending_params[4];
   std::chrono::steady_clock::time_point started{};
-  /// The stream refused the head itself (431, 408) and wrote the answer: its status, for the count.
+  /// The stream refused the head itself (431, 408) and wrote the answer: its status, for the count,
+  /// and the trace its `traceparent` named (for the log line).
   int refused_status = 0;
+  trace_context refused_trace{};
   /// The request line, as sent, began `HEAD `: its answer has no body, even when the library could
   /// not parse the line (414, a NUL, a bare LF) and so never learned the method.
   bool head_method = false;
@@ -50,6 +54,12 @@ struct request_state {
   /// 405 with `Allow` on a known path and 404 elsewhere (SPEC §4), and counts the method as `other`.
   bool other_method = false;
   std::string original_method; // that token, when `other_method`
+  /// The method token as the stream read it, when it is a standard one (else nullptr): the method of
+  /// a request the library could not parse (414, a head refused before it was read).
+  const char* sent_method = nullptr;
+  /// The request was counted in the metrics (and access-logged); the connection loop counts a head
+  /// the stream refused before the library read a request line, which no handler saw.
+  bool counted = false;
   /// The credentials and the idempotency key as sent: cpp-httplib percent-decodes header values
   /// (`Bearer%20x` would read as `Bearer x`, `a%41` as `aA`) and drops empty ones.
   bool raw_headers = false; // captured (false outside the connection loop: use the parsed headers)

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstddef>
 #include <cstring>
+#include <functional>
 #include <optional>
 #include <ctime>
 #include <stdexcept>
@@ -52,6 +53,9 @@ public:
       ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
     });
   }
+
+  /// Counts and logs a head the stream refused (408, 431) that no handler saw; set before `listen`.
+  std::function<void(const request_state&)> on_unseen_refusal;
 
   /// Binds (port 0 picks a free one) and deepens the backlog the library compiled in as 5.
   /// Returns the port; throws with the reason when the address cannot be bound (e.g. in use).
@@ -114,6 +118,9 @@ private:
       strm.begin_request(state);
       bool closed_by_client = false;
       ok = process_request(strm, left == 1, closed_by_client, nullptr);
+      // A head the stream refused before the library read its request line reached no handler.
+      if (state.refused_status != 0 && !state.counted && on_unseen_refusal)
+        on_unseen_refusal(state);
       // The head the library wrote, then a shared body (http/errors.hpp) straight from the cache.
       if (!strm.flush(state.send_shared && state.shared_body ? std::string_view{*state.shared_body} : std::string_view{}))
         ok = false;

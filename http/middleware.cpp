@@ -29,6 +29,8 @@ const char* method_label(const std::string& m) {
 
 /// Metrics, and the 5xx and access log lines (inside the request's trace scope: they carry its id).
 void finish(route_context& ctx, const char* route, const httplib::Request& req, int status, double secs) {
+  if (auto* st = current_request())
+    st->counted = true;
   auto method = method_label(req.method);
   ctx.metrics.http_request(route, method, status, secs);
   if (status >= 500)
@@ -38,6 +40,15 @@ void finish(route_context& ctx, const char* route, const httplib::Request& req, 
 }
 
 } // namespace
+
+void count_unseen_refusal(route_context& ctx, const request_state& st) {
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - st.started).count();
+  trace_scope in_request{st.refused_trace}; // the log line carries the trace its answer named
+  const char* method = st.other_method || !st.sent_method ? "other" : st.sent_method;
+  ctx.metrics.http_request("refused", method, st.refused_status, secs);
+  if (ctx.cfg.access_log)
+    log_info("access").kv("method", method).kv("route", "refused").kv("status", st.refused_status).kv("duration_ms", secs * 1000);
+}
 
 std::vector<metrics::http_route> metric_labels(const route_table& table) {
   const std::vector<int> read{200, 400, 401, 403, 404, 429, 500, 503};
@@ -69,8 +80,10 @@ std::vector<metrics::http_route> metric_labels(const route_table& table) {
         others.push_back(m);
     out.push_back({out[i].route, others, {405}});
   }
-  out.push_back({"unmatched", {"GET", "HEAD", "POST", "PATCH", "OPTIONS"}, {204, 404}});
-  out.push_back({"refused", {"GET", "HEAD", "POST", "PATCH"}, {400, 408, 411, 413, 414, 431, 503}});
+  // Every method label there is (a made-up method counts as `other`) has its series from start-up.
+  out.push_back({"unmatched", {"GET", "HEAD", "POST", "PATCH", "OPTIONS", "PUT", "DELETE", "TRACE", "CONNECT", "other"}, {404}});
+  out.push_back({"unmatched", {"OPTIONS"}, {204}}); // OPTIONS *
+  out.push_back({"refused", {"GET", "HEAD", "POST", "PATCH", "other"}, {400, 408, 411, 413, 414, 431, 503}});
   return out;
 }
 

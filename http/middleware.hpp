@@ -38,6 +38,12 @@ void count_unrouted(route_context& ctx, const char* route, const httplib::Reques
 /// `refused`: their zero-valued series exist from start-up.
 std::vector<metrics::http_route> metric_labels(const route_table& table);
 
+struct request_state;
+
+/// Counts (route `refused`) and access-logs a head the connection stream refused before the library
+/// read its request line (a line too long or too slow to arrive), which no handler saw.
+void count_unseen_refusal(route_context& ctx, const request_state& st);
+
 /// A store call made on this HTTP thread, as a client span of the request when sampled.
 template <class F>
 auto traced_store_call(route_context& ctx, const call& c, const char* operation, F f) {

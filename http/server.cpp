@@ -42,6 +42,8 @@ http_server::http_server(const server_config& cfg, core& c, metrics& m, tracer& 
   add_admin_routes(ctx_->table);
   m.prepare_http(metric_labels(ctx_->table)); // every series from start-up
   install_edge(svr_, *ctx_);
+  auto* x = ctx_.get();
+  svr_.on_unseen_refusal = [x](const request_state& st) { count_unseen_refusal(*x, st); };
 }
 
 http_server::~http_server() { stop(); }

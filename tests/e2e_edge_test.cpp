@@ -1023,3 +1023,57 @@ TEST_CASE("the route table: segments by kind, routes by length, the language rea
   CHECK(!t.match("GET", "/a/b/c/d/e/f/g/h/i").path_known); // more segments than any route may have
   CHECK(t.all_methods() == "GET, HEAD, POST, PATCH, OPTIONS");
 }
+
+TEST_CASE("heads refused before their request line was read are counted, logged and labelled by what was sent") {
+  // A black-box review: a request line that never completed (408) or grew past the head cap (431)
+  // reached no handler, so it was neither counted nor access-logged; a 414 GET was labelled `other`.
+  seeded_db db{3};
+  temp_dir dir;
+  auto log = dir.file("stderr.log");
+  server_process srv{db.path, {"--io-timeout-seconds=1", "--access-log"}, log};
+  auto start = srv.client().Get("/metrics")->body;
+  for (const char* series : {"booking_http_requests_total{method=\"other\",route=\"refused\",status=\"408\"} 0",
+                             "booking_http_requests_total{method=\"other\",route=\"unmatched\",status=\"404\"} 0",
+                             "booking_http_requests_total{method=\"DELETE\",route=\"unmatched\",status=\"404\"} 0"}) {
+    INFO(series);
+    CHECK(start.find(series) != std::string::npos);
+  }
+  bool closed = false;
+  auto partial = exchange(srv.port(), "GET /hea", &closed, false, 3000ms); // the line never ends
+  REQUIRE(partial.size() == 1);
+  CHECK(partial[0].status == 408);
+  CHECK(closed);
+  auto token = exchange(srv.port(), "PROPF", nullptr, false, 3000ms); // nor does the method
+  REQUIRE(token.size() == 1);
+  CHECK(token[0].status == 408);
+  auto huge = exchange(srv.port(), "GET /" + std::string(20000, 'a'), nullptr, false, 3000ms);
+  REQUIRE(huge.size() == 1);
+  CHECK(huge[0].status == 431);
+  auto long_uri = exchange(srv.port(), "GET /" + std::string(9000, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n");
+  REQUIRE(long_uri.size() == 1);
+  CHECK(long_uri[0].status == 414);
+  std::this_thread::sleep_for(200ms);
+  auto m = srv.client().Get("/metrics")->body;
+  CHECK(m.find("booking_http_requests_total{method=\"GET\",route=\"refused\",status=\"408\"} 1") != std::string::npos);
+  CHECK(m.find("booking_http_requests_total{method=\"other\",route=\"refused\",status=\"408\"} 1") != std::string::npos);
+  CHECK(m.find("booking_http_requests_total{method=\"GET\",route=\"refused\",status=\"431\"} 1") != std::string::npos);
+  CHECK(m.find("booking_http_requests_total{method=\"GET\",route=\"refused\",status=\"414\"} 1") != std::string::npos);
+  CHECK(m.find("booking_http_requests_total{method=\"other\",route=\"refused\",status=\"414\"} 0") != std::string::npos);
+  // One access line each, carrying the trace id its answer's traceparent named.
+  CHECK(srv.terminate() == 0);
+  std::ifstream in{log};
+  std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto trace_of = [](const response& r) { return r.header("traceparent").substr(3, 32); };
+  for (const auto* r : {&partial[0], &token[0], &huge[0]}) {
+    auto id = trace_of(*r);
+    REQUIRE(id.size() == 32);
+    auto at = all.find("trace_id=" + id);
+    REQUIRE(at != std::string::npos);
+    auto line = all.substr(all.rfind('\n', at) + 1, all.find('\n', at) - all.rfind('\n', at) - 1);
+    CHECK(line.find("msg=access") != std::string::npos);
+    CHECK(line.find("route=refused") != std::string::npos);
+  }
+  CHECK(all.find("method=GET route=refused status=408") != std::string::npos);
+  CHECK(all.find("method=other route=refused status=408") != std::string::npos);
+  CHECK(all.find("method=GET route=refused status=431") != std::string::npos);
+}
