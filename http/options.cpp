@@ -151,8 +151,13 @@ caf::error server_config::parse_args(int argc, char** argv) {
   for (std::size_t i = 1; i < kept.size(); ++i)
     for (const char* flag : {"--port", "--booking.port"}) {
       auto n = std::strlen(flag);
-      if (kept[i].compare(0, n, flag) == 0 && (kept[i].size() == n || kept[i][n] == '='))
-        port_given = true;
+      if (kept[i].compare(0, n, flag) != 0 || (kept[i].size() != n && kept[i][n] != '='))
+        continue;
+      port_given = true;
+      // Decimal digits only: CAF's integer reader takes `0124000` as octal and `0x4000` as hex.
+      auto value = kept[i].size() > n ? kept[i].substr(n + 1) : std::string{};
+      if (kept[i].size() > n && (value.empty() || value.size() > 5 || value.find_first_not_of("0123456789") != std::string::npos))
+        return caf::make_error(caf::pec::illegal_argument, "--port must be a decimal number from 0 to 65535");
     }
   std::vector<char*> ptrs;
   for (auto& a : kept)

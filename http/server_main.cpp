@@ -35,6 +35,10 @@ int main(int argc, char** argv) {
   }
   if (cfg.cli_helptext_printed)
     return 0;
+  if (!cfg.remainder.empty()) {
+    log_error("invalid command line").kv("error", "unexpected argument " + cfg.remainder.front() + " (see --help)");
+    return 2;
+  }
   if (cfg.db.empty()) {
     log_error("invalid command line").kv("error", "--db=PATH is required (see --help)");
     return 2;

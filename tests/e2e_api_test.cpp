@@ -356,6 +356,14 @@ TEST_CASE("a config file may hold its keys at the top, under [global], in a grou
     std::ifstream e3{err};
     std::string t3((std::istreambuf_iterator<char>(e3)), std::istreambuf_iterator<char>());
     CHECK(t3.find("msg=listening") != std::string::npos);
+    // A port is decimal (CAF's reader took 0124000 as octal, 0x4000 as hex); nothing is left over.
+    for (std::string bad : {"--port=0124000", "--port=0x4000", "--port=-1", "--port=", "--port=0 extra"}) {
+      INFO(bad);
+      auto never = dir.file("never.db");
+      c = std::string("timeout 20 ") + BOOKING_SERVER_PATH + " --db=" + never + " " + bad + " >/dev/null 2>" + err;
+      CHECK(WEXITSTATUS(std::system(c.c_str())) == 2);
+      CHECK(!std::filesystem::exists(never));
+    }
     // Only --config-file is read: CAF's default file in the working directory is not.
     std::ofstream{dir.file("caf-application.ini")} << "booking {\n  port = 0\n}\n";
     c = "cd " + dir.file("") + " && timeout 20 " + BOOKING_SERVER_PATH + " --db=" + none + " >/dev/null 2>" + err;
