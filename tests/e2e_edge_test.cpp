@@ -113,6 +113,12 @@ void check_framing(const response& r, const std::vector<std::string>& secrets) {
     CHECK(!nlohmann::json::parse(r.body, nullptr, false).is_discarded());
 }
 
+/// The exposition line of one `booking_http_requests_total` series with its value.
+std::string requests_line(const std::string& method, const std::string& route, int status, int n) {
+  return "booking_http_requests_total{method=\"" + method + "\",route=\"" + route + "\",status=\"" + std::to_string(status)
+         + "\"} " + std::to_string(n);
+}
+
 std::string body_code(const std::string& body) {
   auto j = nlohmann::json::parse(body, nullptr, false);
   return j.is_object() && j.contains("error") ? j["error"]["code"].get<std::string>() : std::string("-");
@@ -949,10 +955,10 @@ TEST_CASE("a method the library does not parse: 405 with Allow on a known path, 
   std::this_thread::sleep_for(200ms);
   auto m = srv.client().Get("/metrics")->body;
   // (405 and OPTIONS on a known path are counted under its route; `unmatched` is for no path.)
-  CHECK(m.find("booking_http_requests_total{method=\"other\",route=\"/healthz\",status=\"405\"} 2") != std::string::npos);
-  CHECK(m.find("booking_http_requests_total{method=\"other\",route=\"/{lang}/v2/training/booking\",status=\"405\"} 1") != std::string::npos);
-  CHECK(m.find("booking_http_requests_total{method=\"other\",route=\"unmatched\",status=\"404\"} 1") != std::string::npos);
-  CHECK(m.find("booking_http_requests_total{method=\"TRACE\",route=\"/healthz\",status=\"405\"} 1") != std::string::npos);
+  CHECK(m.find(requests_line("other", "/healthz", 405, 2)) != std::string::npos);
+  CHECK(m.find(requests_line("other", "/{lang}/v2/training/booking", 405, 1)) != std::string::npos);
+  CHECK(m.find(requests_line("other", "unmatched", 404, 1)) != std::string::npos);
+  CHECK(m.find(requests_line("TRACE", "/healthz", 405, 1)) != std::string::npos);
   CHECK(m.find("route=\"unmatched\",status=\"405\"") == std::string::npos);
   CHECK(m.find("PROPFIND") == std::string::npos);
   auto traces = nlohmann::json::parse(srv.client().Get("/debug/traces?limit=1000")->body);
@@ -1054,11 +1060,11 @@ TEST_CASE("heads refused before their request line was read are counted, logged 
   CHECK(long_uri[0].status == 414);
   std::this_thread::sleep_for(200ms);
   auto m = srv.client().Get("/metrics")->body;
-  CHECK(m.find("booking_http_requests_total{method=\"GET\",route=\"refused\",status=\"408\"} 1") != std::string::npos);
-  CHECK(m.find("booking_http_requests_total{method=\"other\",route=\"refused\",status=\"408\"} 1") != std::string::npos);
-  CHECK(m.find("booking_http_requests_total{method=\"GET\",route=\"refused\",status=\"431\"} 1") != std::string::npos);
-  CHECK(m.find("booking_http_requests_total{method=\"GET\",route=\"refused\",status=\"414\"} 1") != std::string::npos);
-  CHECK(m.find("booking_http_requests_total{method=\"other\",route=\"refused\",status=\"414\"} 0") != std::string::npos);
+  CHECK(m.find(requests_line("GET", "refused", 408, 1)) != std::string::npos);
+  CHECK(m.find(requests_line("other", "refused", 408, 1)) != std::string::npos);
+  CHECK(m.find(requests_line("GET", "refused", 431, 1)) != std::string::npos);
+  CHECK(m.find(requests_line("GET", "refused", 414, 1)) != std::string::npos);
+  CHECK(m.find(requests_line("other", "refused", 414, 0)) != std::string::npos);
   // One access line each, carrying the trace id its answer's traceparent named.
   CHECK(srv.terminate() == 0);
   std::ifstream in{log};

@@ -49,6 +49,15 @@ struct env {
     REQUIRE(r->status == 201);
     return body_of(r)["id"].get<id_type>();
   }
+  /// A session of one seat that member 2 holds (the booking's id is returned), member 3 waiting.
+  id_type full_session_with_waiter() {
+    auto s = db.add_session(48, 1);
+    set_credits(2, 3);
+    set_credits(3, 3);
+    auto b = book(2, s);
+    REQUIRE(join(3, s)->status == 201);
+    return b;
+  }
   json page(id_type user, const std::string& lang = "en") {
     auto r = cli.Get("/" + lang + "/v2/training/booking", bearer(tok(user)));
     REQUIRE(r);
@@ -382,11 +391,7 @@ TEST_CASE("waitlist: the seeded database has full sessions with waiting members 
 
 TEST_CASE("waitlist: a sampled cancel that promotes records the promotion under its store span") {
   env e{{"--trace-sample-rate=1"}};
-  auto s = e.db.add_session(48, 1);
-  e.set_credits(2, 3);
-  e.set_credits(3, 3);
-  auto b = e.book(2, s);
-  REQUIRE(e.join(3, s)->status == 201);
+  auto b = e.full_session_with_waiter();
   REQUIRE(e.cli.Post("/en/v2/training/bookings/" + std::to_string(b) + "/cancel", bearer(e.tok(2)), "",
                      "application/json")->status == 200);
   auto traces = body_of(e.cli.Get("/debug/traces?limit=50"));
@@ -414,11 +419,7 @@ TEST_CASE("waitlist: a sampled cancel that promotes records the promotion under 
 
 TEST_CASE("a sampled write traces its cleanup: a PRODUCER hand-off, each actor hop its CONSUMER") {
   env e{{"--trace-sample-rate=1"}};
-  auto s = e.db.add_session(48, 1);
-  e.set_credits(2, 3);
-  e.set_credits(3, 3);
-  auto b = e.book(2, s);
-  REQUIRE(e.join(3, s)->status == 201);
+  auto b = e.full_session_with_waiter();
   REQUIRE(e.page(2).is_object()); // member 2 is cached; member 3 may be too
   REQUIRE(e.cli.Post("/en/v2/training/bookings/" + std::to_string(b) + "/cancel", bearer(e.tok(2)), "",
                      "application/json")->status == 200);
