@@ -48,7 +48,7 @@ void invalidation_pool::post(id_type user, const trace_context* parent) {
 }
 
 void invalidation_pool::done(id_type user, const hop& h) {
-  caf::anon_send(to_directory_(user), invalidate_atom::value, user, hop{h.ctx, h.sent_ns != 0 ? unix_nanos() : 0});
+  caf::anon_send(to_directory_(user), invalidate_atom::value, user, hop::sent(h.ctx));
   depth_.fetch_sub(1);
   m_.invalidation_queue(-1);
 }

@@ -119,7 +119,7 @@ user_directory_actor::behavior_type user_directory(user_directory_actor::statefu
       auto i = st.users.find(user);
       span.set("booking.actor.cached", i != st.users.end());
       if (i != st.users.end())
-        self->send(i->second.hdl, invalidate_atom::value, hop{h.ctx, span ? unix_nanos() : 0});
+        self->send(i->second.hdl, invalidate_atom::value, hop::sent(h.ctx));
     },
     [self](locations_atom, location_list& ls) { self->state.locations = std::move(ls); },
     [self](sweep_atom) {

@@ -39,12 +39,6 @@ bool tchar(unsigned char c) {
   }
 }
 
-/// The methods cpp-httplib 0.11.4 parses (`parse_request_line`); it answers 400 to any other.
-bool library_method(std::string_view m) {
-  static constexpr std::string_view known[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH", "PRI"};
-  return std::find(std::begin(known), std::end(known), m) != std::end(known);
-}
-
 bool request_line_ok(std::string_view l) {
   auto sp1 = l.find(' ');
   if (sp1 == std::string_view::npos || sp1 == 0)
@@ -103,22 +97,26 @@ request_state* current_request() { return current; }
 namespace {
 
 const char* standard_name(std::string_view m) {
-  static const char* const known[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "TRACE", "CONNECT"};
-  for (const char* k : known)
+  for (const char* k : standard_methods)
     if (m == k)
       return k;
   return nullptr;
 }
 
+/// The methods cpp-httplib 0.11.4 parses (`parse_request_line`); it answers 400 to any other.
+bool library_method(std::string_view m) { return standard_name(m) || m == "PRI"; }
+
 } // namespace
 
-const char* standard_method(const std::string& parsed) {
-  if (current && current->other_method)
+const char* standard_method(const std::string& parsed, const request_state* st) {
+  if (st && st->other_method)
     return nullptr; // read as TRACE, sent as something else
   if (parsed.empty()) // the library did not parse the request line: what the stream read, if anything
-    return current ? current->sent_method : nullptr;
+    return st ? st->sent_method : nullptr;
   return standard_name(parsed);
 }
+
+const char* standard_method(const std::string& parsed) { return standard_method(parsed, current); }
 void set_current_request(request_state* s) { current = s; }
 
 namespace {

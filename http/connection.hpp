@@ -75,8 +75,13 @@ struct request_state {
   bool send_shared = false;
 };
 
-/// The request's method when it is one of HTTP's standard methods (RFC 9110, and PATCH) as sent,
-/// else nullptr: a made-up token, or none (a head refused before its request line was parsed).
+/// HTTP's standard methods (RFC 9110, and PATCH): the method labels of metrics and logs, with `other`.
+inline constexpr const char* standard_methods[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "TRACE", "CONNECT"};
+
+/// The request's method when it is one of `standard_methods` as sent, else nullptr: a made-up token,
+/// or none (a head refused before its request line was parsed). `st`: the request's state (by
+/// default the calling thread's).
+const char* standard_method(const std::string& parsed, const request_state* st);
 const char* standard_method(const std::string& parsed);
 
 /// The state of the request being served on the calling thread (nullptr outside the edge's loop).

@@ -124,7 +124,7 @@ handled route_request(route_context& ctx, const Request& req, Response& res) {
     return handled::Handled;
   }
   auto m = ctx.table.match(req.method, req.path);
-  if (!m.path_known) {
+  if (!m.path_known()) {
     send_error(res, error_code::not_found, lang_of_path(req.path), body);
     count_unrouted(ctx, "unmatched", req, res);
     return handled::Handled;

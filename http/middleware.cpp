@@ -22,16 +22,13 @@ std::optional<trace_context> remote_parent(const httplib::Request& req) {
 
 /// The method as a metric label and log value: one of a fixed set, so a client cannot mint series
 /// (or put bytes into /metrics and logs) with made-up methods.
-const char* method_label(const std::string& m) {
-  auto* k = standard_method(m);
+const char* method_label(const std::string& m, const request_state* st) {
+  auto* k = standard_method(m, st);
   return k ? k : "other";
 }
 
 /// Metrics, and the 5xx and access log lines (inside the request's trace scope: they carry its id).
-void finish(route_context& ctx, const char* route, const httplib::Request& req, int status, double secs) {
-  if (auto* st = current_request())
-    st->counted = true;
-  auto method = method_label(req.method);
+void record(route_context& ctx, const char* route, const char* method, int status, double secs) {
   ctx.metrics.http_request(route, method, status, secs);
   if (status >= 500)
     log_error("5xx").kv("route", route).kv("status", status);
@@ -39,15 +36,19 @@ void finish(route_context& ctx, const char* route, const httplib::Request& req, 
     log_info("access").kv("method", method).kv("route", route).kv("status", status).kv("duration_ms", secs * 1000);
 }
 
+void finish(route_context& ctx, const char* route, const httplib::Request& req, int status, double secs) {
+  auto* st = current_request();
+  if (st)
+    st->counted = true;
+  record(ctx, route, method_label(req.method, st), status, secs);
+}
+
 } // namespace
 
 void count_unseen_refusal(route_context& ctx, const request_state& st) {
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - st.started).count();
   trace_scope in_request{st.refused_trace}; // the log line carries the trace its answer named
-  const char* method = st.other_method || !st.sent_method ? "other" : st.sent_method;
-  ctx.metrics.http_request("refused", method, st.refused_status, secs);
-  if (ctx.cfg.access_log)
-    log_info("access").kv("method", method).kv("route", "refused").kv("status", st.refused_status).kv("duration_ms", secs * 1000);
+  record(ctx, "refused", method_label({}, &st), st.refused_status, secs);
 }
 
 std::vector<metrics::http_route> metric_labels(const route_table& table) {
@@ -81,7 +82,9 @@ std::vector<metrics::http_route> metric_labels(const route_table& table) {
     out.push_back({out[i].route, others, {405}});
   }
   // Every method label there is (a made-up method counts as `other`) has its series from start-up.
-  out.push_back({"unmatched", {"GET", "HEAD", "POST", "PATCH", "OPTIONS", "PUT", "DELETE", "TRACE", "CONNECT", "other"}, {404}});
+  std::vector<std::string> every_method{std::begin(standard_methods), std::end(standard_methods)};
+  every_method.push_back("other");
+  out.push_back({"unmatched", every_method, {404}});
   out.push_back({"unmatched", {"OPTIONS"}, {204}}); // OPTIONS *
   out.push_back({"refused", {"GET", "HEAD", "POST", "PATCH", "other"}, {400, 408, 411, 413, 414, 431, 503}});
   return out;

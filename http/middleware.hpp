@@ -22,7 +22,7 @@ struct call {
   std::array<std::string_view, 4> params{};
   trace_context trace; // span: this request's server span
   /// Where the next hop's message leaves from (its parent is the server span).
-  hop next_hop() const { return hop{trace, trace.sampled ? unix_nanos() : 0}; }
+  hop next_hop() const { return hop::sent(trace); }
 };
 
 /// Runs `r` for the request with admission control (API routes), metrics, tracing and logging.

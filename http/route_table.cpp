@@ -107,23 +107,21 @@ route_match route_table::match(std::string_view method, std::string_view path) c
     route_match probe;
     if (!matches(r, parts, first_lang, probe))
       continue;
-    if (!m.path_known) {
+    if (!m.path_known()) {
       m.language = probe.language; // the path's language, also for 405
       m.any = &r;
     }
-    m.path_known = true;
     for (int i = 0; i < 3; ++i)
       if (r.method == method_order[i])
         has[i] = true;
     if (!m.r && r.method == wanted) {
       probe.r = &r;
-      probe.path_known = true;
       m.r = probe.r;
       m.language = probe.language;
       m.params = probe.params;
     }
   }
-  if (!m.path_known)
+  if (!m.path_known())
     return m;
   m.allow = allow_header(has);
   return m;

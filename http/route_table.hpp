@@ -36,8 +36,9 @@ struct route {
 
 struct route_match {
   const route* r = nullptr; // the route for this method, if any
-  bool path_known = false;  // some route has this path (then `allow` lists its methods)
   const route* any = nullptr; // a route of this path, whatever its method: its label names the path
+  /// Some route has this path (then `allow` lists its methods).
+  bool path_known() const { return any != nullptr; }
   std::string_view allow;   // e.g. "GET, HEAD, OPTIONS" (static text)
   lang language = lang::en;
   std::array<std::string_view, 4> params{}; // the `{name}` segments after `{lang}`, in order

@@ -50,6 +50,9 @@ std::string span_text(std::string_view text, std::size_t max = span_text_max);
 struct hop {
   trace_context ctx;
   std::int64_t sent_ns = 0;
+
+  /// `ctx`, sent now (the time is read only for a sampled trace: nothing records otherwise).
+  static hop sent(const trace_context& ctx) { return hop{ctx, ctx.sampled ? unix_nanos() : 0}; }
 };
 
 } // namespace booking

@@ -1000,10 +1000,10 @@ TEST_CASE("the route table: segments by kind, routes by length, the language rea
   CHECK(m.language == lang::en);
   CHECK(t.match("HEAD", "/zh-tw/v2/training/booking").r == m.r);
   CHECK(t.match("HEAD", "/zh-tw/v2/training/booking").language == lang::zh_tw);
-  CHECK(!t.match("GET", "/fr/v2/training/booking").path_known);
-  CHECK(!t.match("GET", "/en/v2/training/bookin").path_known);
+  CHECK(!t.match("GET", "/fr/v2/training/booking").path_known());
+  CHECK(!t.match("GET", "/en/v2/training/bookin").path_known());
   auto d = t.match("DELETE", "/zh-tw/v2/training/booking");
-  CHECK(d.path_known);
+  CHECK(d.path_known());
   CHECK(!d.r);
   CHECK(d.allow == "GET, HEAD, OPTIONS");
   CHECK(d.language == lang::zh_tw);
@@ -1012,7 +1012,7 @@ TEST_CASE("the route table: segments by kind, routes by length, the language rea
   auto c = t.match("POST", "/en/v2/training/bookings/42/cancel");
   REQUIRE(c.r);
   CHECK(c.params[0] == "42");
-  CHECK(!t.match("POST", "/en/v2/training/bookings//cancel").path_known); // a parameter is never empty
+  CHECK(!t.match("POST", "/en/v2/training/bookings//cancel").path_known()); // a parameter is never empty
   auto p = t.match("GET", "/zh-tw/v2/admin/members/7");
   REQUIRE(p.r);
   CHECK(p.r->method == "GET");
@@ -1022,11 +1022,11 @@ TEST_CASE("the route table: segments by kind, routes by length, the language rea
   auto x = t.match("GET", "/x/zh-tw/y");
   REQUIRE(x.r);
   CHECK(x.language == lang::zh_tw);
-  CHECK(!t.match("GET", "/x/fr/y").path_known);
-  CHECK(!t.match("GET", "/en/x").path_known);
+  CHECK(!t.match("GET", "/x/fr/y").path_known());
+  CHECK(!t.match("GET", "/en/x").path_known());
   CHECK(t.match("GET", "/healthz").r);
-  CHECK(!t.match("GET", "/healthz/").path_known);
-  CHECK(!t.match("GET", "/a/b/c/d/e/f/g/h/i").path_known); // more segments than any route may have
+  CHECK(!t.match("GET", "/healthz/").path_known());
+  CHECK(!t.match("GET", "/a/b/c/d/e/f/g/h/i").path_known()); // more segments than any route may have
   CHECK(t.all_methods() == "GET, HEAD, POST, PATCH, OPTIONS");
 }
 

@@ -53,9 +53,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::abort();
   (void) booking::lang_of_path(req.path);
   auto m = table().match(req.method, req.path);
-  if (m.r && !m.path_known)
+  if (m.r && !m.path_known())
     std::abort();
-  if (m.path_known && m.allow.find("OPTIONS") == std::string::npos)
+  if (m.path_known() && m.allow.find("OPTIONS") == std::string::npos)
     std::abort();
   for (auto p : m.params) {
     if (p.data() && (p.data() < req.path.data() || p.data() + p.size() > req.path.data() + req.path.size()))
