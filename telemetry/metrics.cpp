@@ -38,10 +38,12 @@ Histogram::BucketBoundaries metrics::duration_buckets() {
           0.025,    0.05,    0.1,    0.25,    0.5,    1,     2.5,   5};
 }
 
-metrics::metrics() : registry_(std::make_shared<Registry>()), process_(std::make_unique<process_collector>()) {
+metrics::metrics()
+  : http_requests("booking_http_requests_total", "HTTP requests by route, method and status", {"route", "method", "status"}),
+    http_duration("booking_http_request_duration_seconds", "HTTP request duration by route", {"route"}, duration_buckets()),
+    cache_requests("booking_cache_requests_total", "Cache lookups by cache and result", {"cache", "result"}),
+    registry_(std::make_shared<Registry>()), process_(std::make_unique<process_collector>()) {
   auto& r = *registry_;
-  http_requests = &BuildCounter().Name("booking_http_requests_total").Help("HTTP requests by route, method and status").Register(r);
-  http_duration = &BuildHistogram().Name("booking_http_request_duration_seconds").Help("HTTP request duration by route").Register(r);
   inflight = &BuildGauge().Name("booking_inflight_requests").Help("HTTP requests being served").Register(r).Add({});
   rejected_family = &BuildCounter().Name("booking_rejected_requests_total").Help("Requests refused before routing, by reason").Register(r);
   for (auto reason : {"overloaded", "guard", "rate_limited", "shutting_down"})
@@ -52,13 +54,12 @@ metrics::metrics() : registry_(std::make_shared<Registry>()), process_(std::make
   loads_locations = &loads.Add({{"kind", "locations"}});
   store_errors = &BuildCounter().Name("booking_store_errors_total").Help("Store calls that failed").Register(r).Add({});
 
-  auto& cache = BuildCounter().Name("booking_cache_requests_total").Help("Cache lookups by cache and result").Register(r);
-  page_hit = &cache.Add({{"cache", "user_page"}, {"result", "hit"}});
-  page_miss = &cache.Add({{"cache", "user_page"}, {"result", "miss"}});
-  page_coalesced = &cache.Add({{"cache", "user_page"}, {"result", "coalesced"}});
-  locations_hit = &cache.Add({{"cache", "locations"}, {"result", "hit"}});
-  locations_miss = &cache.Add({{"cache", "locations"}, {"result", "miss"}});
-  locations_coalesced = &cache.Add({{"cache", "locations"}, {"result", "coalesced"}});
+  page_hit = &cache_requests.add({"user_page", "hit"});
+  page_miss = &cache_requests.add({"user_page", "miss"});
+  page_coalesced = &cache_requests.add({"user_page", "coalesced"});
+  locations_hit = &cache_requests.add({"locations", "hit"});
+  locations_miss = &cache_requests.add({"locations", "miss"});
+  locations_coalesced = &cache_requests.add({"locations", "coalesced"});
   user_actors = &BuildGauge().Name("booking_user_actors").Help("Live per-user cache actors").Register(r).Add({});
   auto& evict = BuildCounter().Name("booking_user_evictions_total").Help("User actors stopped, by reason").Register(r);
   user_evictions_idle = &evict.Add({{"reason", "idle"}});
@@ -89,9 +90,9 @@ metrics::~metrics() = default;
 
 void metrics::cache(cache_name c, cache_result r) {
   static_assert(static_cast<int>(cache_result::hit) == 0 && static_cast<int>(cache_result::coalesced) == 2);
-  prometheus::Counter* const page[] = {page_hit, page_miss, page_coalesced};
-  prometheus::Counter* const locations[] = {locations_hit, locations_miss, locations_coalesced};
-  (c == cache_name::user_page ? page : locations)[static_cast<int>(r)]->Increment();
+  striped_counter* const page[] = {page_hit, page_miss, page_coalesced};
+  striped_counter* const locations[] = {locations_hit, locations_miss, locations_coalesced};
+  (c == cache_name::user_page ? page : locations)[static_cast<int>(r)]->add();
 }
 
 void metrics::store_load(load_kind k) { (k == load_kind::user_page ? loads_user_page : loads_locations)->Increment(); }
@@ -116,22 +117,22 @@ void metrics::rejected(std::string_view reason) { rejected_family->Add({{"reason
 
 void metrics::prepare_http(const std::vector<http_route>& routes) {
   for (auto& r : routes) {
-    http_duration->Add({{"route", r.route}}, duration_buckets());
+    http_duration.add({r.route});
     for (auto& m : r.methods)
       for (auto s : r.statuses)
-        http_requests->Add({{"route", r.route}, {"method", m}, {"status", std::to_string(s)}});
+        http_requests.add({r.route, m, std::to_string(s)});
   }
 }
 
 void metrics::http_request(std::string_view route, std::string_view method, int status, double seconds) {
-  // Family::Add locks; a per-thread list of the few series this thread has seen avoids that, and
-  // a lookup allocates nothing.
+  // A family's `add` locks; a per-thread list of the few series this thread has seen avoids that,
+  // and a lookup allocates nothing.
   struct series {
     std::string route;
     std::string method;
     int status;
-    prometheus::Counter* counter;
-    prometheus::Histogram* duration;
+    striped_counter* counter;
+    striped_histogram* duration;
   };
   thread_local std::vector<series> seen;
   thread_local const metrics* owner = nullptr;
@@ -141,20 +142,22 @@ void metrics::http_request(std::string_view route, std::string_view method, int 
   }
   for (auto& s : seen)
     if (s.status == status && s.route == route && s.method == method) {
-      s.counter->Increment();
-      s.duration->Observe(seconds);
+      s.counter->add();
+      s.duration->observe(seconds);
       return;
     }
   std::string rt{route}, m{method};
-  auto& c = http_requests->Add({{"route", rt}, {"method", m}, {"status", std::to_string(status)}});
-  auto& h = http_duration->Add({{"route", rt}}, duration_buckets());
+  auto& c = http_requests.add({rt, m, std::to_string(status)});
+  auto& h = http_duration.add({rt});
   seen.push_back(series{std::move(rt), std::move(m), status, &c, &h});
-  c.Increment();
-  h.Observe(seconds);
+  c.add();
+  h.observe(seconds);
 }
 
 std::string metrics::serialize() const {
-  auto families = registry_->Collect();
+  std::vector<MetricFamily> families{http_requests.collect(), http_duration.collect(), cache_requests.collect()};
+  auto registered = registry_->Collect();
+  families.insert(families.end(), registered.begin(), registered.end());
   auto process = process_->Collect();
   families.insert(families.end(), process.begin(), process.end());
   TextSerializer s;

@@ -15,6 +15,8 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include "telemetry/striped.hpp"
+
 namespace booking {
 
 enum class cache_result { hit, miss, coalesced };
@@ -69,8 +71,8 @@ public:
   /// Zero-valued series for every route of the route table (with `unmatched` and `refused`):
   /// each method with each status, and the route's duration histogram.
   void prepare_http(const std::vector<http_route>& routes);
-  /// One finished request: counter and duration histogram. No lock and no allocation once a
-  /// thread has seen the series.
+  /// One finished request: counter and duration histogram. No lock, no allocation and no shared
+  /// cache line once a thread has seen the series (telemetry/striped.hpp).
   void http_request(std::string_view route, std::string_view method, int status, double seconds);
   /// The API requests being served, set when the metrics are read (the edge counts them in its own
   /// atomic: a second shared counter per request cost two more contended updates).
@@ -86,20 +88,22 @@ public:
   /// Buckets of request durations in seconds: from 25 µs, with 1 ms and 2 ms boundaries.
   static prometheus::Histogram::BucketBoundaries duration_buckets();
 
-  // The series themselves, for tests and the few callers that read a value.
-  prometheus::Family<prometheus::Counter>* http_requests;
-  prometheus::Family<prometheus::Histogram>* http_duration;
+  // The series themselves, for tests and the few callers that read a value. The three families
+  // the HTTP threads update on every request are striped (telemetry/striped.hpp).
+  striped_counter_family http_requests;
+  striped_histogram_family http_duration;
+  striped_counter_family cache_requests;
   prometheus::Gauge* inflight;
   prometheus::Family<prometheus::Counter>* rejected_family;
   prometheus::Counter* loads_user_page;
   prometheus::Counter* loads_locations;
   prometheus::Counter* store_errors;
-  prometheus::Counter* page_hit;
-  prometheus::Counter* page_miss;
-  prometheus::Counter* page_coalesced;
-  prometheus::Counter* locations_hit;
-  prometheus::Counter* locations_miss;
-  prometheus::Counter* locations_coalesced;
+  striped_counter* page_hit;
+  striped_counter* page_miss;
+  striped_counter* page_coalesced;
+  striped_counter* locations_hit;
+  striped_counter* locations_miss;
+  striped_counter* locations_coalesced;
   prometheus::Gauge* user_actors;
   prometheus::Counter* user_evictions_idle;
   prometheus::Counter* user_evictions_capacity;

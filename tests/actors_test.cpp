@@ -28,14 +28,14 @@ TEST_CASE("1000 concurrent requests for one cold user cause one store load (dete
   for (auto& s : slots)
     CHECK(upcoming_of(take(s)) == 1);
   CHECK(t.m.loads_user_page->Value() == 1);
-  CHECK(t.m.page_miss->Value() == 1);
-  CHECK(t.m.page_coalesced->Value() == 999);
+  CHECK(t.m.page_miss->value() == 1);
+  CHECK(t.m.page_coalesced->value() == 999);
   // Warm now: more requests are hits, no new load.
   auto again = t.ask(user);
   t.settle();
   CHECK(upcoming_of(take(again)) == 1);
   CHECK(t.m.loads_user_page->Value() == 1);
-  CHECK(t.m.page_hit->Value() == 1);
+  CHECK(t.m.page_hit->value() == 1);
 }
 
 TEST_CASE("one reply type: HTTP slots and actor requesters park on one load; the first delivery wins") {
@@ -60,7 +60,7 @@ TEST_CASE("one reply type: HTTP slots and actor requesters park on one load; the
     for (auto& s : slots)
       CHECK(upcoming_of(take(s)) == 1);
     CHECK(t.m.loads_user_page->Value() == 1);
-    CHECK(t.m.page_coalesced->Value() == 19);
+    CHECK(t.m.page_coalesced->value() == 19);
     caf::anon_send(t.c->directory_for(777777), page_atom::value, query_for(*t.c, 777777), self.reply());
     t.settle();
     CHECK(self.receive_one(0ms).error == error_code::not_found);
