@@ -43,6 +43,8 @@ metrics::metrics()
     http_duration("booking_http_request_duration_seconds", "HTTP request duration by route", {"route"}, duration_buckets()),
     cache_requests("booking_cache_requests_total", "Cache lookups by cache and result", {"cache", "result"}),
     registry_(std::make_shared<Registry>()), process_(std::make_unique<process_collector>()) {
+  static std::atomic<std::uint64_t> made{0};
+  id_ = ++made;
   auto& r = *registry_;
   inflight = &BuildGauge().Name("booking_inflight_requests").Help("HTTP requests being served").Register(r).Add({});
   rejected_family = &BuildCounter().Name("booking_rejected_requests_total").Help("Requests refused before routing, by reason").Register(r);
@@ -135,10 +137,10 @@ void metrics::http_request(std::string_view route, std::string_view method, int 
     striped_histogram* duration;
   };
   thread_local std::vector<series> seen;
-  thread_local const metrics* owner = nullptr;
-  if (owner != this) {
+  thread_local std::uint64_t owner = 0; // by id, not address: a later object may reuse an address
+  if (owner != id_) {
     seen.clear();
-    owner = this;
+    owner = id_;
   }
   for (auto& s : seen)
     if (s.status == status && s.route == route && s.method == method) {

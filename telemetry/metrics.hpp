@@ -4,6 +4,8 @@
 // its route table with `prepare_http`. No user ids in labels.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -119,6 +121,7 @@ public:
   prometheus::Counter* spans_dropped_by[4];
 
 private:
+  std::uint64_t id_ = 0; // unique per object in the process: keys the per-thread series caches
   std::shared_ptr<prometheus::Registry> registry_;
   std::unique_ptr<process_collector> process_;
 };
