@@ -1,5 +1,7 @@
 #include "telemetry/metrics.hpp"
 
+#include <atomic>
+
 #include <prometheus/text_serializer.h>
 
 #include "telemetry/process_metrics.hpp"

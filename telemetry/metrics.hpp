@@ -4,7 +4,6 @@
 // its route table with `prepare_http`. No user ids in labels.
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>

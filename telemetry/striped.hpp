@@ -2,9 +2,9 @@
 //
 // prometheus-cpp's Counter adds to one shared atomic, and its Histogram takes a mutex and updates a
 // shared sum and bucket on every Observe. The HTTP threads update the request counter, the duration
-// histogram and the cache counter on every request, so on two cores those few lines moved between
-// the cores on every request (about 2 µs of CPU a warm page, docs/BENCHMARKS.md "Striped request
-// metrics"), and a thread preempted inside Observe's mutex made the others wait for it.
+// histogram and the cache counter on every request: those few lines moved between the cores on
+// every request, and Observe's mutex held two thirds of the warm page's lock waits (a thread
+// preempted inside it stalls the others; docs/BENCHMARKS.md, "The load generator's share").
 //
 // Here each series keeps one count per stripe, each stripe on its own cache line; a thread takes a
 // stripe on its first update (in turn) and keeps it. A scrape sums the stripes. Totals are exact;
