@@ -3,6 +3,7 @@
 #include <chrono>
 #include <filesystem>
 #include <map>
+#include <mutex>
 #include <thread>
 
 #include <sqlite3.h>
@@ -44,10 +45,21 @@ std::shared_ptr<std::timed_mutex> writer_queue(const std::string& path) {
   return q;
 }
 
+/// SQLite keeps process-wide memory statistics by default, under one mutex that every
+/// `sqlite3_malloc` and `sqlite3_free` of every connection takes: a third of the server's lock waits
+/// under the mixed load (docs/BENCHMARKS.md, "SQLite's memory statistics"). Nothing here reads them
+/// (no heap limit is set). SQLite takes this setting only before it initializes, so before the first
+/// connection opens; later calls are refused and change nothing.
+void without_memory_statistics() {
+  static std::once_flag once;
+  std::call_once(once, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
+}
+
 } // namespace
 
 connection::connection(const std::string& path, int busy_timeout_ms, long long mmap_bytes, int autocheckpoint_pages)
   : writer_(writer_queue(path)), busy_timeout_(busy_timeout_ms) {
+  without_memory_statistics();
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
   int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
   if (rc != SQLITE_OK) {
