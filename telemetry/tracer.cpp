@@ -6,7 +6,8 @@
 namespace booking {
 
 tracer::tracer(tracer_options opts) : opts_(std::move(opts)) {
-  ring_.reserve(opts_.ring_spans); // address space only: pages are touched as slots fill
+  if (opts_.ring_spans > 0 && opts_.ring_bytes > 0)
+    ring_ = std::make_unique<span_ring>(opts_.ring_spans, opts_.ring_bytes);
   if (!opts_.otlp.endpoint.empty())
     exporter_ = std::make_unique<otlp_exporter>(opts_.otlp, opts_.meters);
   if (!opts_.trace_file.empty())
@@ -66,14 +67,8 @@ void tracer::record(span_record s) {
   if (opts_.meters)
     opts_.meters->span_recorded();
   bool exporting = thread_.joinable();
-  if (opts_.ring_spans > 0) {
-    std::lock_guard<std::mutex> g{ring_m_};
-    if (ring_.size() < opts_.ring_spans)
-      ring_.push_back(s);
-    else
-      ring_[ring_next_] = s; // copy-assigned: reuses the slot's buffers
-    ring_next_ = (ring_next_ + 1) % opts_.ring_spans;
-  }
+  if (ring_)
+    ring_->push(s);
   if (!exporting)
     return;
   bool wake = false;
@@ -92,15 +87,7 @@ void tracer::record(span_record s) {
 
 nlohmann::json tracer::recent(std::size_t limit) const {
   using nlohmann::json;
-  std::vector<span_record> copy;
-  {
-    std::lock_guard<std::mutex> g{ring_m_};
-    copy.reserve(ring_.size());
-    // Oldest first: from the next slot to be overwritten, once the ring has wrapped.
-    auto oldest = ring_.size() < opts_.ring_spans ? 0 : ring_next_;
-    copy.insert(copy.end(), ring_.begin() + static_cast<std::ptrdiff_t>(oldest), ring_.end());
-    copy.insert(copy.end(), ring_.begin(), ring_.begin() + static_cast<std::ptrdiff_t>(oldest));
-  }
+  auto copy = ring_ ? ring_->spans() : std::vector<span_record>{}; // oldest first
   // Newest trace first: by the latest end time among its spans.
   std::unordered_map<std::string, std::size_t> index;
   std::vector<std::pair<std::int64_t, json>> traces;

@@ -22,12 +22,16 @@
 #include "telemetry/otlp_exporter.hpp"
 #include "telemetry/otlp_json.hpp"
 #include "telemetry/span.hpp"
+#include "telemetry/span_ring.hpp"
 
 namespace booking {
 
 struct tracer_options {
   double sample_rate = 0.05;
+  // GET /debug/traces: the last spans, at most this many and this many bytes of them encoded
+  // (a server span takes about 0.5 KiB; 0 spans: no ring).
   std::size_t ring_spans = 20000;
+  std::size_t ring_bytes = std::size_t{8} << 20;
   std::string trace_file; // OTLP/JSON lines
   otlp_exporter_options otlp; // empty endpoint: no OTLP export
   std::size_t export_queue = 8192;
@@ -75,13 +79,9 @@ private:
   void count_dropped(span_drop why, std::size_t n);
 
   tracer_options opts_;
-  mutable std::mutex ring_m_;
-  // A circular buffer of at most ring_spans records; ring_next_ is the oldest once it is full. A
-  // record is copied into its slot, so each slot keeps the capacity of its strings and vectors and
-  // a full ring records without allocating: its memory stays where it was instead of moving
-  // through every HTTP thread's malloc arena (BENCHMARKS, "soak").
-  std::vector<span_record> ring_;
-  std::size_t ring_next_ = 0;
+  // Encoded into one buffer allocated at start: its memory neither grows with the mix of spans nor
+  // moves through the HTTP threads' malloc arenas (BENCHMARKS, "The trace ring in one buffer").
+  std::unique_ptr<span_ring> ring_;
   mutable std::mutex queue_m_;
   std::condition_variable queue_cv_;
   std::vector<span_record> queue_;

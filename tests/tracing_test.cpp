@@ -15,6 +15,7 @@
 #include "telemetry/log.hpp"
 #include "telemetry/otlp_exporter.hpp"
 #include "telemetry/otlp_json.hpp"
+#include "telemetry/span_ring.hpp"
 #include "telemetry/trace_scope.hpp"
 #include "telemetry/tracer.hpp"
 
@@ -239,6 +240,104 @@ TEST_CASE("a ring that wrapped several times keeps exactly the newest spans, in 
   CHECK(spans[0]["attributes"].empty());
   CHECK(spans[1]["attributes"] == json{{"booking.i", 6}, {"booking.even", true}});
   CHECK(spans[2]["attributes"].empty());
+}
+
+namespace {
+
+span_record ring_span(int i, std::size_t text = 0) {
+  span_record s;
+  s.trace[0] = static_cast<std::uint8_t>(i);
+  s.id[7] = static_cast<std::uint8_t>(i);
+  s.name = "span " + std::to_string(i);
+  s.start_ns = 1000 + i;
+  s.end_ns = 2000 + i;
+  if (text > 0)
+    s.attr("booking.text", std::string(text, 'x'));
+  return s;
+}
+
+} // namespace
+
+TEST_CASE("the span ring gives back every field and attribute type as recorded") {
+  span_ring ring{4, 4096};
+  span_record s;
+  s.trace = parse_traceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")->trace;
+  s.id = parse_traceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")->span;
+  s.parent[0] = 9;
+  s.name = "GET /{lang}/v2/training/booking";
+  s.kind = span_kind::consumer;
+  s.start_ns = -5;
+  s.end_ns = std::int64_t{1} << 62;
+  s.error = true;
+  s.attr("text", std::string("caf\xC3\xA9\0nul", 9)).attr("empty", std::string()).attr("int", std::int64_t{-42});
+  s.attr("double", 0.25).attr("bool", false).attr("", true);
+  s.links.emplace_back(s.trace, s.parent);
+  s.links.emplace_back(trace_id{}, span_id{});
+  REQUIRE(ring.push(s));
+  auto back = ring.spans();
+  REQUIRE(back.size() == 1);
+  auto& b = back[0];
+  CHECK(b.trace == s.trace);
+  CHECK(b.id == s.id);
+  CHECK(b.parent == s.parent);
+  CHECK(b.name == s.name);
+  CHECK(b.kind == span_kind::consumer);
+  CHECK(b.start_ns == -5);
+  CHECK(b.end_ns == s.end_ns);
+  CHECK(b.error);
+  CHECK(b.attributes == s.attributes);
+  CHECK(b.links == s.links);
+}
+
+TEST_CASE("the span ring is bounded in bytes: the oldest spans go, whatever their sizes") {
+  // 1,000 bytes; each span below encodes to a little over 100 bytes plus its text.
+  span_ring ring{100, 1000};
+  for (int i = 0; i < 50; ++i)
+    REQUIRE(ring.push(ring_span(i, (i * 37) % 300)));
+  auto kept = ring.spans();
+  REQUIRE_FALSE(kept.empty());
+  std::size_t text = 0;
+  for (std::size_t k = 0; k < kept.size(); ++k) {
+    // The newest spans, in order, without a gap.
+    CHECK(kept[k].name == "span " + std::to_string(50 - static_cast<int>(kept.size()) + static_cast<int>(k)));
+    if (!kept[k].attributes.empty())
+      text += std::get<std::string>(kept[k].attributes[0].second).size();
+  }
+  CHECK(kept.back().name == "span 49");
+  CHECK(text < 1000);
+  // One span larger than the whole buffer is not kept, and the others stay.
+  CHECK_FALSE(ring.push(ring_span(50, 2000)));
+  CHECK(ring.spans().size() == kept.size());
+  // One span that fills nearly all of it leaves only itself.
+  REQUIRE(ring.push(ring_span(51, 850)));
+  auto alone = ring.spans();
+  REQUIRE(alone.size() == 1);
+  CHECK(alone[0].name == "span 51");
+}
+
+TEST_CASE("the span ring keeps exactly the newest spans under concurrent recording") {
+  span_ring ring{64, 64 * 1024};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&ring, t] {
+      for (int i = 0; i < 2000; ++i)
+        ring.push(ring_span(t * 10000 + i, static_cast<std::size_t>(i % 7) * 40));
+    });
+  for (int r = 0; r < 50; ++r) // readers meanwhile see whole spans only
+    for (auto& s : ring.spans())
+      CHECK(s.name.rfind("span ", 0) == 0);
+  for (auto& th : threads)
+    th.join();
+  auto kept = ring.spans();
+  CHECK(kept.size() == 64); // 64 spans of at most ~400 bytes fit in 64 KiB
+  std::map<int, int> last; // per thread, spans come in the order that thread recorded them
+  for (auto& s : kept) {
+    int i = std::stoi(s.name.substr(5));
+    auto it = last.find(i / 10000);
+    if (it != last.end())
+      CHECK(i % 10000 > it->second);
+    last[i / 10000] = i % 10000;
+  }
 }
 
 TEST_CASE("export queue is bounded and counts what it drops, by reason") {

@@ -1,0 +1,179 @@
+#include "telemetry/span_ring.hpp"
+
+#include <cstring>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+
+namespace booking {
+
+namespace {
+
+// A span's encoding, in this process's byte order (it never leaves the process): ids, times, kind
+// and status; then the name, the attributes (key, type index, value) and the links. Strings are a
+// 32-bit length and their bytes.
+
+template <class T>
+void put(std::string& out, const T& v) {
+  static_assert(std::is_trivially_copyable_v<T>);
+  out.append(reinterpret_cast<const char*>(&v), sizeof v);
+}
+
+void put_text(std::string& out, const std::string& s) {
+  put(out, static_cast<std::uint32_t>(s.size()));
+  out.append(s);
+}
+
+void encode(const span_record& s, std::string& out) {
+  out.clear();
+  put(out, s.trace);
+  put(out, s.id);
+  put(out, s.parent);
+  put(out, s.start_ns);
+  put(out, s.end_ns);
+  put(out, static_cast<std::uint8_t>(s.kind));
+  put(out, static_cast<std::uint8_t>(s.error));
+  put_text(out, s.name);
+  put(out, static_cast<std::uint32_t>(s.attributes.size()));
+  for (auto& [key, value] : s.attributes) {
+    put_text(out, key);
+    put(out, static_cast<std::uint8_t>(value.index()));
+    std::visit(
+      [&](auto& v) {
+        using V = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<V, std::string>)
+          put_text(out, v);
+        else
+          put(out, v);
+      },
+      value);
+  }
+  put(out, static_cast<std::uint32_t>(s.links.size()));
+  for (auto& [t, id] : s.links) {
+    put(out, t);
+    put(out, id);
+  }
+}
+
+/// Reads back what `encode` wrote; `p` .. `end` is one span's bytes.
+class reader {
+public:
+  reader(const char* p, const char* end) : p_(p), end_(end) {}
+
+  template <class T>
+  T get() {
+    T v;
+    need(sizeof v);
+    std::memcpy(&v, p_, sizeof v);
+    p_ += sizeof v;
+    return v;
+  }
+
+  std::string text() {
+    auto n = get<std::uint32_t>();
+    need(n);
+    std::string s{p_, n};
+    p_ += n;
+    return s;
+  }
+
+private:
+  void need(std::size_t n) const {
+    if (static_cast<std::size_t>(end_ - p_) < n)
+      throw std::logic_error("span_ring: a span's encoding is cut short");
+  }
+  const char* p_;
+  const char* end_;
+};
+
+span_record decode(const char* p, std::size_t n) {
+  reader r{p, p + n};
+  span_record s;
+  s.trace = r.get<trace_id>();
+  s.id = r.get<span_id>();
+  s.parent = r.get<span_id>();
+  s.start_ns = r.get<std::int64_t>();
+  s.end_ns = r.get<std::int64_t>();
+  s.kind = static_cast<span_kind>(r.get<std::uint8_t>());
+  s.error = r.get<std::uint8_t>() != 0;
+  s.name = r.text();
+  auto attributes = r.get<std::uint32_t>();
+  s.attributes.reserve(attributes);
+  for (std::uint32_t i = 0; i < attributes; ++i) {
+    auto key = r.text();
+    switch (r.get<std::uint8_t>()) {
+      case 0: s.attributes.emplace_back(std::move(key), r.text()); break;
+      case 1: s.attributes.emplace_back(std::move(key), r.get<std::int64_t>()); break;
+      case 2: s.attributes.emplace_back(std::move(key), r.get<double>()); break;
+      default: s.attributes.emplace_back(std::move(key), r.get<bool>()); break;
+    }
+  }
+  auto links = r.get<std::uint32_t>();
+  s.links.reserve(links);
+  for (std::uint32_t i = 0; i < links; ++i) {
+    auto t = r.get<trace_id>();
+    s.links.emplace_back(t, r.get<span_id>());
+  }
+  return s;
+}
+
+static_assert(std::variant_size_v<attribute_value> == 4, "decode() reads four attribute types");
+
+} // namespace
+
+span_ring::span_ring(std::size_t max_spans, std::size_t max_bytes)
+  : max_spans_(max_spans), cap_(max_bytes), bytes_(new char[max_bytes]) { // not value-initialised: untouched
+  if (max_spans == 0 || max_bytes == 0)
+    throw std::invalid_argument("span_ring: bounds must not be 0");
+  slots_.reserve(max_spans);
+}
+
+bool span_ring::push(const span_record& s) {
+  // Encoded outside the lock, into a buffer each thread keeps: once it has grown to the largest span
+  // this thread recorded, recording allocates nothing.
+  thread_local std::string scratch;
+  encode(s, scratch);
+  auto n = scratch.size();
+  if (n > cap_)
+    return false;
+  std::lock_guard<std::mutex> g{m_};
+  auto pos = head_;
+  auto off = static_cast<std::size_t>(pos % cap_);
+  if (off + n > cap_) { // does not fit before the end: leave the tail empty and start at 0
+    pos += cap_ - off;
+    off = 0;
+  }
+  std::memcpy(bytes_.get() + off, scratch.data(), n);
+  head_ = pos + n;
+  std::pair<std::uint64_t, std::uint32_t> slot{pos, static_cast<std::uint32_t>(n)};
+  if (slots_.size() < max_spans_)
+    slots_.push_back(slot);
+  else
+    slots_[next_] = slot;
+  next_ = (next_ + 1) % max_spans_;
+  return true;
+}
+
+std::vector<span_record> span_ring::spans() const {
+  // The intact spans' bytes are copied under the lock and decoded after it.
+  std::string copy;
+  std::vector<std::pair<std::size_t, std::size_t>> at; // offset in `copy`, length
+  {
+    std::lock_guard<std::mutex> g{m_};
+    auto oldest = slots_.size() < max_spans_ ? 0 : next_;
+    for (std::size_t k = 0; k < slots_.size(); ++k) {
+      auto [pos, n] = slots_[(oldest + k) % slots_.size()];
+      if (head_ - pos > cap_)
+        continue; // overwritten since: newer spans filled the buffer over it
+      at.emplace_back(copy.size(), n);
+      copy.append(bytes_.get() + pos % cap_, n);
+    }
+  }
+  std::vector<span_record> out;
+  out.reserve(at.size());
+  for (auto [off, n] : at)
+    out.push_back(decode(copy.data() + off, n));
+  return out;
+}
+
+} // namespace booking
