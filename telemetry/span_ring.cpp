@@ -1,9 +1,12 @@
 #include "telemetry/span_ring.hpp"
 
+#include <algorithm>
 #include <cstring>
+#include <limits>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
+#include <unordered_map>
 
 namespace booking {
 
@@ -119,6 +122,20 @@ span_record decode(const char* p, std::size_t n) {
 
 static_assert(std::variant_size_v<attribute_value> == 4, "decode() reads four attribute types");
 
+// Where `encode` put the trace id and the end time.
+constexpr std::size_t trace_at = 0;
+constexpr std::size_t end_at = sizeof(trace_id) + 2 * sizeof(span_id) + sizeof(std::int64_t);
+
+struct trace_hash {
+  std::size_t operator()(const trace_id& t) const {
+    std::uint64_t h;
+    std::memcpy(&h, t.data() + 8, sizeof h); // random bits (W3C ids; ours are random)
+    std::uint64_t l;
+    std::memcpy(&l, t.data(), sizeof l);
+    return static_cast<std::size_t>(h ^ (l * 0x9E3779B97F4A7C15ull));
+  }
+};
+
 } // namespace
 
 span_ring::span_ring(std::size_t max_spans, std::size_t max_bytes)
@@ -173,6 +190,75 @@ std::vector<span_record> span_ring::spans() const {
   out.reserve(at.size());
   for (auto [off, n] : at)
     out.push_back(decode(copy.data() + off, n));
+  return out;
+}
+
+std::vector<std::vector<span_record>> span_ring::newest_traces(std::size_t limit, std::size_t per_trace) const {
+  // 1. Under the lock: the trace id, end time and place of every intact span (40 bytes each).
+  struct kept {
+    trace_id trace;
+    std::int64_t end_ns;
+    std::uint64_t pos;
+    std::uint32_t n;
+  };
+  std::vector<kept> all;
+  {
+    std::lock_guard<std::mutex> g{m_};
+    all.reserve(slots_.size());
+    auto oldest = slots_.size() < max_spans_ ? 0 : next_;
+    for (std::size_t k = 0; k < slots_.size(); ++k) {
+      auto [pos, n] = slots_[(oldest + k) % slots_.size()];
+      if (head_ - pos > cap_)
+        continue;
+      kept e{{}, 0, pos, n};
+      const char* p = bytes_.get() + pos % cap_;
+      std::memcpy(e.trace.data(), p + trace_at, sizeof e.trace);
+      std::memcpy(&e.end_ns, p + end_at, sizeof e.end_ns);
+      all.push_back(e);
+    }
+  }
+  // 2. Without it: the traces in the order they first appear, their latest end, and the newest
+  // `limit` of them (ties: the one that appeared first).
+  std::unordered_map<trace_id, std::uint32_t, trace_hash> index;
+  index.reserve(all.size());
+  std::vector<std::uint32_t> trace_of(all.size());
+  std::vector<std::int64_t> latest;
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    auto [it, fresh] = index.try_emplace(all[i].trace, static_cast<std::uint32_t>(latest.size()));
+    if (fresh)
+      latest.push_back(std::numeric_limits<std::int64_t>::min());
+    trace_of[i] = it->second;
+    latest[it->second] = std::max(latest[it->second], all[i].end_ns);
+  }
+  std::vector<std::uint32_t> order(latest.size());
+  for (std::uint32_t t = 0; t < order.size(); ++t)
+    order[t] = t;
+  std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return latest[a] > latest[b]; });
+  order.resize(std::min(order.size(), limit));
+  constexpr auto not_chosen = std::numeric_limits<std::size_t>::max();
+  std::vector<std::size_t> rank(latest.size(), not_chosen);
+  for (std::size_t r = 0; r < order.size(); ++r)
+    rank[order[r]] = r;
+  // 3. Under the lock again: the bytes of the chosen traces' spans that are still intact.
+  std::vector<std::size_t> taken(order.size(), 0);
+  std::vector<std::pair<std::size_t, std::pair<std::size_t, std::size_t>>> at; // rank, (offset, length)
+  std::string copy;
+  {
+    std::lock_guard<std::mutex> g{m_};
+    for (std::size_t i = 0; i < all.size(); ++i) {
+      auto r = rank[trace_of[i]];
+      if (r == not_chosen || taken[r] >= per_trace || head_ - all[i].pos > cap_)
+        continue;
+      ++taken[r];
+      at.push_back({r, {copy.size(), all[i].n}});
+      copy.append(bytes_.get() + all[i].pos % cap_, all[i].n);
+    }
+  }
+  std::vector<std::vector<span_record>> out(order.size());
+  for (auto& [r, place] : at)
+    out[r].push_back(decode(copy.data() + place.first, place.second));
+  // A trace whose spans were all overwritten between the two looks is left out.
+  out.erase(std::remove_if(out.begin(), out.end(), [](const auto& t) { return t.empty(); }), out.end());
   return out;
 }
 

@@ -27,6 +27,11 @@ public:
   /// Every span kept, oldest first.
   std::vector<span_record> spans() const;
 
+  /// The spans of the `limit` newest traces (by the latest end among a trace's spans), newest trace
+  /// first, each trace's spans in the order they were kept and at most `per_trace` of them. Only
+  /// those spans are copied out and decoded: an answer costs what it holds, not the whole ring.
+  std::vector<std::vector<span_record>> newest_traces(std::size_t limit, std::size_t per_trace) const;
+
   std::size_t max_bytes() const { return cap_; }
 
 private:

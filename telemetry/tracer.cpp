@@ -1,7 +1,6 @@
 #include "telemetry/tracer.hpp"
 
 #include <algorithm>
-#include <unordered_map>
 
 namespace booking {
 
@@ -87,48 +86,34 @@ void tracer::record(span_record s) {
 
 nlohmann::json tracer::recent(std::size_t limit) const {
   using nlohmann::json;
-  auto copy = ring_ ? ring_->spans() : std::vector<span_record>{}; // oldest first
-  // Newest trace first: by the latest end time among its spans.
-  std::unordered_map<std::string, std::size_t> index;
-  std::vector<std::pair<std::int64_t, json>> traces;
-  for (auto& s : copy) {
-    auto tid = to_hex(s.trace);
-    auto it = index.find(tid);
-    if (it == index.end()) {
-      it = index.emplace(tid, traces.size()).first;
-      traces.push_back({0, json{{"trace_id", tid}, {"spans", json::array()}}});
-    }
-    auto& t = traces[it->second];
-    t.first = std::max(t.first, s.end_ns);
-    // A client can put every request into one trace (its own traceparent): at most this many spans of
-    // a trace are answered, so one answer stays a bounded size.
-    constexpr std::size_t max_spans_per_trace = 1000;
-    if (t.second["spans"].size() >= max_spans_per_trace)
-      continue;
-    json span{{"trace_id", tid},
-              {"span_id", to_hex(s.id)},
-              {"parent_span_id", all_zero(s.parent) ? std::string() : to_hex(s.parent)},
-              {"name", s.name},
-              {"kind", static_cast<int>(s.kind)},
-              {"start_unix_nano", s.start_ns},
-              {"end_unix_nano", s.end_ns},
-              {"status", s.error ? "error" : "unset"},
-              {"attributes", plain_attributes(s)}};
-    if (!s.links.empty()) {
-      auto links = json::array();
-      for (auto& [lt, ls] : s.links)
-        links.push_back(json{{"trace_id", to_hex(lt)}, {"span_id", to_hex(ls)}});
-      span["links"] = std::move(links);
-    }
-    t.second["spans"].push_back(std::move(span));
-  }
-  std::stable_sort(traces.begin(), traces.end(), [](auto& a, auto& b) { return a.first > b.first; });
+  // A client can put every request into one trace (its own traceparent): at most this many spans of
+  // a trace are answered, so one answer stays a bounded size.
+  constexpr std::size_t max_spans_per_trace = 1000;
+  auto traces = ring_ ? ring_->newest_traces(limit, max_spans_per_trace) : std::vector<std::vector<span_record>>{};
   json out = json::array();
-  for (std::size_t i = 0; i < traces.size() && i < limit; ++i) {
-    auto& spans = traces[i].second["spans"];
-    std::stable_sort(spans.begin(), spans.end(),
-                     [](const json& a, const json& b) { return a["start_unix_nano"] < b["start_unix_nano"]; });
-    out.push_back(std::move(traces[i].second));
+  for (auto& t : traces) { // newest trace first: by the latest end time among its spans
+    std::stable_sort(t.begin(), t.end(), [](const span_record& a, const span_record& b) { return a.start_ns < b.start_ns; });
+    auto tid = to_hex(t.front().trace);
+    json spans = json::array();
+    for (auto& s : t) {
+      json span{{"trace_id", tid},
+                {"span_id", to_hex(s.id)},
+                {"parent_span_id", all_zero(s.parent) ? std::string() : to_hex(s.parent)},
+                {"name", s.name},
+                {"kind", static_cast<int>(s.kind)},
+                {"start_unix_nano", s.start_ns},
+                {"end_unix_nano", s.end_ns},
+                {"status", s.error ? "error" : "unset"},
+                {"attributes", plain_attributes(s)}};
+      if (!s.links.empty()) {
+        auto links = json::array();
+        for (auto& [lt, ls] : s.links)
+          links.push_back(json{{"trace_id", to_hex(lt)}, {"span_id", to_hex(ls)}});
+        span["links"] = std::move(links);
+      }
+      spans.push_back(std::move(span));
+    }
+    out.push_back(json{{"trace_id", std::move(tid)}, {"spans", std::move(spans)}});
   }
   return json{{"traces", std::move(out)}};
 }

@@ -29,7 +29,7 @@ namespace booking {
 struct tracer_options {
   double sample_rate = 0.05;
   // GET /debug/traces: the last spans, at most this many and this many bytes of them encoded
-  // (a server span takes about 0.5 KiB; 0 spans: no ring).
+  // (a server span encodes to about 0.4 KiB; 0 spans: no ring).
   std::size_t ring_spans = 20000;
   std::size_t ring_bytes = std::size_t{8} << 20;
   std::string trace_file; // OTLP/JSON lines

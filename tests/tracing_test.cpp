@@ -315,6 +315,52 @@ TEST_CASE("the span ring is bounded in bytes: the oldest spans go, whatever thei
   CHECK(alone[0].name == "span 51");
 }
 
+TEST_CASE("the span ring answers the newest traces only, each capped, without decoding the rest") {
+  span_ring ring{100, 1 << 20};
+  // Traces 1..5, interleaved; trace 2 ends last, trace 4 has six spans; traces 3 and 5 end together.
+  auto add = [&](int trace, int i, std::int64_t end) {
+    auto s = ring_span(i);
+    s.trace = trace_id{};
+    s.trace[0] = static_cast<std::uint8_t>(trace);
+    s.start_ns = 100 - i; // later spans start earlier: the answer keeps the ring's order per trace
+    s.end_ns = end;
+    ring.push(s);
+  };
+  add(1, 0, 10);
+  add(2, 1, 20);
+  add(3, 2, 30);
+  for (int i = 3; i < 9; ++i)
+    add(4, i, 15);
+  add(5, 9, 30);
+  add(2, 10, 90);
+  auto two = ring.newest_traces(2, 1000);
+  REQUIRE(two.size() == 2);
+  CHECK(two[0][0].trace[0] == 2);
+  REQUIRE(two[0].size() == 2);
+  CHECK(two[0][0].name == "span 1");
+  CHECK(two[0][1].name == "span 10");
+  CHECK(two[1][0].trace[0] == 3); // ends with 5; it appeared first
+  auto all = ring.newest_traces(10, 4);
+  REQUIRE(all.size() == 5);
+  std::vector<int> order;
+  for (auto& t : all)
+    order.push_back(t[0].trace[0]);
+  CHECK(order == std::vector<int>{2, 3, 5, 4, 1});
+  REQUIRE(all[3].size() == 4); // trace 4 capped at its first four spans
+  CHECK(all[3][0].name == "span 3");
+  CHECK(all[3][3].name == "span 6");
+  CHECK(ring.newest_traces(0, 10).empty());
+  // Traces pushed out of the buffer are not answered.
+  span_ring small{100, 300};
+  for (int i = 0; i < 10; ++i)
+    small.push(ring_span(i, 100));
+  auto kept = small.spans();
+  auto newest = small.newest_traces(100, 100);
+  REQUIRE(newest.size() == kept.size());
+  CHECK(newest[0][0].name == "span 9");
+  CHECK(newest.back()[0].name == kept.front().name);
+}
+
 TEST_CASE("the span ring keeps exactly the newest spans under concurrent recording") {
   span_ring ring{64, 64 * 1024};
   std::vector<std::thread> threads;
