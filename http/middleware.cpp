@@ -105,7 +105,7 @@ void count_unrouted(route_context& ctx, const char* route, const httplib::Reques
   // that is not sampled: nothing to record.
   bool answered_by_stream = st && st->refused_status != 0;
   auto span = answered_by_stream ? child_span{}
-                                 : server_span(ctx.tracing, req, route, trace, parent,
+                                 : server_span(ctx.tracing, ctx.table, req, route, trace, parent,
                                                unix_nanos() - static_cast<std::int64_t>(secs * 1e9));
   res.headers.emplace("traceparent", format_traceparent(trace)); // hex and dashes only
   set_response(span, res.status);
@@ -119,7 +119,7 @@ void serve(route_context& ctx, const route& r, const route_match& m, const httpl
   auto parent = remote_parent(req);
   c.trace = ctx.tracing.start(parent);
   trace_scope in_request{c.trace}; // every log line of this request carries its trace id
-  auto span = server_span(ctx.tracing, req, r.label.c_str(), c.trace, parent, unix_nanos());
+  auto span = server_span(ctx.tracing, ctx.table, req, r.label.c_str(), c.trace, parent, unix_nanos());
   bool counted = false;
   if (r.api) {
     auto n = ctx.inflight.fetch_add(1) + 1;

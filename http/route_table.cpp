@@ -127,6 +127,35 @@ route_match route_table::match(std::string_view method, std::string_view path) c
   return m;
 }
 
+std::string route_table::redacted_path(std::string_view path) const {
+  auto literal = [&](std::string_view seg) {
+    for (auto& r : routes_)
+      for (auto& x : r.segments)
+        if (x.kind == route::segment_kind::literal && x.text == seg)
+          return true;
+    return false;
+  };
+  auto number = [](std::string_view seg) {
+    return !seg.empty() && seg.size() <= 19 && seg.find_first_not_of("0123456789") == std::string_view::npos;
+  };
+  std::string out;
+  out.reserve(path.size());
+  std::size_t i = 0;
+  while (i <= path.size()) {
+    auto slash = path.find('/', i);
+    auto seg = path.substr(i, slash == std::string_view::npos ? std::string_view::npos : slash - i);
+    if (seg.empty() || number(seg) || parse_lang(seg) || literal(seg))
+      out.append(seg);
+    else
+      out.append("REDACTED");
+    if (slash == std::string_view::npos)
+      break;
+    out += '/';
+    i = slash + 1;
+  }
+  return out;
+}
+
 std::string route_table::all_methods() const {
   bool has[3] = {false, false, false};
   for (const auto& r : routes_)

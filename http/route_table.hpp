@@ -59,6 +59,10 @@ public:
   const std::vector<route>& routes() const { return routes_; }
   /// Every method any route accepts, with HEAD and OPTIONS (for `OPTIONS *`).
   std::string all_methods() const;
+  /// `path` with every segment that is not a literal segment of some route, a language or a
+  /// number replaced by `REDACTED`: the path a span keeps (a client may put a token or an email
+  /// into a URL, and ops endpoints serve spans to anyone).
+  std::string redacted_path(std::string_view path) const;
 
 private:
   /// `first_lang`: the path's first segment read as a language, once for all routes.

@@ -13,18 +13,31 @@ namespace {
 
 /// The query as received, with the value of every parameter the API does not take replaced by
 /// `REDACTED` (OpenTelemetry's convention for `url.query`): a client that puts a token, an email or a
-/// signature in a URL does not see it copied into spans that ops endpoints serve.
+/// signature in a URL does not see it copied into spans that ops endpoints serve. A name is kept
+/// only if it looks like one (at most 32 letters, digits, `_`, `-`, `.`); a part without `=` that
+/// is not one of the API's names is replaced whole: either could be the secret itself.
 std::string redacted_query(std::string_view q) {
   static const std::string_view known[] = {"from", "to", "user_id", "limit", "location_id"};
+  auto is_known = [](std::string_view n) { return std::find(std::begin(known), std::end(known), n) != std::end(known); };
+  auto name_like = [](std::string_view n) {
+    return !n.empty() && n.size() <= 32 &&
+           std::all_of(n.begin(), n.end(), [](char c) {
+             return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+                    c == '-' || c == '.';
+           });
+  };
   std::string out;
   for (;;) {
     auto amp = q.find('&');
     auto part = q.substr(0, amp);
     auto eq = part.find('=');
     auto name = part.substr(0, eq);
-    bool keep = eq == std::string_view::npos ||
-                std::find(std::begin(known), std::end(known), name) != std::end(known);
-    out.append(keep ? part : std::string(name) + "=REDACTED");
+    if (is_known(name))
+      out.append(part);
+    else if (eq == std::string_view::npos)
+      out.append(part.empty() ? "" : "REDACTED");
+    else
+      out.append(name_like(name) ? std::string(name) + "=REDACTED" : "REDACTED=REDACTED");
     if (amp == std::string_view::npos)
       return out;
     out += '&';
@@ -34,8 +47,9 @@ std::string redacted_query(std::string_view q) {
 
 } // namespace
 
-child_span server_span(tracer& t, const httplib::Request& req, const char* route, const trace_context& self,
-                       const std::optional<trace_context>& remote_parent, std::int64_t start_ns) {
+child_span server_span(tracer& t, const route_table& routes, const httplib::Request& req, const char* route,
+                       const trace_context& self, const std::optional<trace_context>& remote_parent,
+                       std::int64_t start_ns) {
   // A method that is not one of HTTP's own (a made-up token, or none: a head refused before its
   // request line was read) is `_OTHER`, and the span is named "HTTP" (OpenTelemetry's HTTP conventions).
   auto* method = standard_method(req.method);
@@ -46,7 +60,7 @@ child_span server_span(tracer& t, const httplib::Request& req, const char* route
   s.set("http.request.method", method ? method : "_OTHER");
   if (auto* st = current_request(); st && st->other_method)
     s.set("http.request.method_original", st->original_method);
-  s.set("http.route", route).set("url.path", req.path).set("url.scheme", "http");
+  s.set("http.route", route).set("url.path", routes.redacted_path(req.path)).set("url.scheme", "http");
   auto q = req.target.find('?');
   if (q != std::string::npos && q + 1 < req.target.size())
     s.set("url.query", redacted_query(std::string_view{req.target}.substr(q + 1)));

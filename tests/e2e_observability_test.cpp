@@ -210,6 +210,13 @@ TEST_CASE("bytes that are not UTF-8, long values and secrets in a URL never reac
     "GET /healthz HTTP/1.1\r\nHost: x\r\nUser-Agent: " + std::string(5000, 'u') + "\r\n",
     "GET /en/v2/training/booking?token=" + tok + "&sig=S3CRET&from=2026-11-23 HTTP/1.1\r\nHost: x\r\n"
     "Authorization: Bearer " + tok + "\r\n",
+    // A second review: the secret as a bare query part, as a parameter's name, or as path segments.
+    "GET /en/v2/training/booking?" + tok + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + tok + "\r\n",
+    "GET /en/v2/training/booking?" + tok + "=1&from=2026-11-23 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + tok + "\r\n",
+    "GET /en/v2/training/locations?alice@example.com HTTP/1.1\r\nHost: x\r\n",
+    "GET /nosuch/" + tok + "/bob@example.org HTTP/1.1\r\nHost: x\r\n",
+    "GET /en/v2/training/bookings/" + tok + "/cancel HTTP/1.1\r\nHost: x\r\n",
+    "GET /en/v2/training/bookings/42/cancel?x@y.z=1 HTTP/1.1\r\nHost: x\r\n",
   };
   for (const auto& r : requests)
     raw_exchange(srv.port(), r + tp + "Connection: close\r\n\r\n");
@@ -232,6 +239,13 @@ TEST_CASE("bytes that are not UTF-8, long values and secrets in a URL never reac
   CHECK(traces->body.find(tok) == std::string::npos);
   CHECK(traces->body.find("S3CRET") == std::string::npos);
   CHECK(traces->body.find("token=REDACTED&sig=REDACTED&from=2026-11-23") != std::string::npos);
+  for (auto secret : {"alice@example.com", "bob@example.org", "x@y.z"})
+    CHECK_MESSAGE(traces->body.find(secret) == std::string::npos, secret);
+  // What is kept: the API's own names and values, the routes' segments, numbers; the rest is REDACTED.
+  CHECK(traces->body.find(R"("url.query":"REDACTED=REDACTED&from=2026-11-23")") != std::string::npos);
+  CHECK(traces->body.find(R"("url.path":"/REDACTED/REDACTED/REDACTED")") != std::string::npos);
+  CHECK(traces->body.find(R"("url.path":"/en/v2/training/bookings/REDACTED/cancel")") != std::string::npos);
+  CHECK(traces->body.find(R"("url.path":"/en/v2/training/bookings/42/cancel")") != std::string::npos);
   CHECK(srv.terminate() == 0);
   std::ifstream in{file};
   std::string line, all;
