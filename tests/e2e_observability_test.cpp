@@ -217,6 +217,8 @@ TEST_CASE("bytes that are not UTF-8, long values and secrets in a URL never reac
     "GET /nosuch/" + tok + "/bob@example.org HTTP/1.1\r\nHost: x\r\n",
     "GET /en/v2/training/bookings/" + tok + "/cancel HTTP/1.1\r\nHost: x\r\n",
     "GET /en/v2/training/bookings/42/cancel?x@y.z=1 HTTP/1.1\r\nHost: x\r\n",
+    "GET /healthz?v6 HTTP/1.1\r\nHost: [::1]:8080\r\n",
+    "GET /healthz?badport HTTP/1.1\r\nHost: y:99999\r\n",
   };
   for (const auto& r : requests)
     raw_exchange(srv.port(), r + tp + "Connection: close\r\n\r\n");
@@ -246,6 +248,9 @@ TEST_CASE("bytes that are not UTF-8, long values and secrets in a URL never reac
   CHECK(traces->body.find(R"("url.path":"/REDACTED/REDACTED/REDACTED")") != std::string::npos);
   CHECK(traces->body.find(R"("url.path":"/en/v2/training/bookings/REDACTED/cancel")") != std::string::npos);
   CHECK(traces->body.find(R"("url.path":"/en/v2/training/bookings/42/cancel")") != std::string::npos);
+  // server.*: an IPv6 literal without its brackets, and no port above 65535 taken from Host.
+  CHECK(traces->body.find(R"("server.address":"::1","server.port":8080)") != std::string::npos);
+  CHECK(traces->body.find("99999") == std::string::npos);
   CHECK(srv.terminate() == 0);
   std::ifstream in{file};
   std::string line, all;
