@@ -6,7 +6,6 @@
 #include <stdexcept>
 #include <string>
 #include <type_traits>
-#include <unordered_map>
 
 namespace booking {
 
@@ -126,16 +125,6 @@ static_assert(std::variant_size_v<attribute_value> == 4, "decode() reads four at
 constexpr std::size_t trace_at = 0;
 constexpr std::size_t end_at = sizeof(trace_id) + 2 * sizeof(span_id) + sizeof(std::int64_t);
 
-struct trace_hash {
-  std::size_t operator()(const trace_id& t) const {
-    std::uint64_t h;
-    std::memcpy(&h, t.data() + 8, sizeof h); // random bits (W3C ids; ours are random)
-    std::uint64_t l;
-    std::memcpy(&l, t.data(), sizeof l);
-    return static_cast<std::size_t>(h ^ (l * 0x9E3779B97F4A7C15ull));
-  }
-};
-
 } // namespace
 
 span_ring::span_ring(std::size_t max_spans, std::size_t max_bytes)
@@ -217,23 +206,34 @@ std::vector<std::vector<span_record>> span_ring::newest_traces(std::size_t limit
       all.push_back(e);
     }
   }
-  // 2. Without it: the traces in the order they first appear, their latest end, and the newest
-  // `limit` of them (ties: the one that appeared first).
-  std::unordered_map<trace_id, std::uint32_t, trace_hash> index;
-  index.reserve(all.size());
+  // 2. Without it: the traces, their latest end, and the newest `limit` of them (ties: the one that
+  // appeared first). Trace ids come from clients (their traceparent): they are grouped by sorting,
+  // which no choice of ids can slow down, not in a hash table.
+  std::vector<std::uint32_t> by_id(all.size());
+  for (std::uint32_t i = 0; i < by_id.size(); ++i)
+    by_id[i] = i;
+  std::sort(by_id.begin(), by_id.end(), [&](auto a, auto b) {
+    return all[a].trace != all[b].trace ? all[a].trace < all[b].trace : a < b;
+  });
   std::vector<std::uint32_t> trace_of(all.size());
   std::vector<std::int64_t> latest;
-  for (std::size_t i = 0; i < all.size(); ++i) {
-    auto [it, fresh] = index.try_emplace(all[i].trace, static_cast<std::uint32_t>(latest.size()));
-    if (fresh)
-      latest.push_back(std::numeric_limits<std::int64_t>::min());
-    trace_of[i] = it->second;
-    latest[it->second] = std::max(latest[it->second], all[i].end_ns);
+  std::vector<std::uint32_t> first; // where each trace first appears: the smallest index of its run
+  for (std::size_t k = 0; k < by_id.size();) {
+    auto t = static_cast<std::uint32_t>(latest.size());
+    latest.push_back(std::numeric_limits<std::int64_t>::min());
+    first.push_back(by_id[k]);
+    auto j = k;
+    for (; j < by_id.size() && all[by_id[j]].trace == all[by_id[k]].trace; ++j) {
+      trace_of[by_id[j]] = t;
+      latest[t] = std::max(latest[t], all[by_id[j]].end_ns);
+    }
+    k = j;
   }
   std::vector<std::uint32_t> order(latest.size());
   for (std::uint32_t t = 0; t < order.size(); ++t)
     order[t] = t;
-  std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return latest[a] > latest[b]; });
+  std::sort(order.begin(), order.end(),
+            [&](auto a, auto b) { return latest[a] != latest[b] ? latest[a] > latest[b] : first[a] < first[b]; });
   order.resize(std::min(order.size(), limit));
   constexpr auto not_chosen = std::numeric_limits<std::size_t>::max();
   std::vector<std::size_t> rank(latest.size(), not_chosen);
