@@ -73,8 +73,11 @@ child_span server_span(tracer& t, const route_table& routes, const httplib::Requ
   auto colon = host.rfind(':');
   if (colon != std::string::npos && host.find(']', colon) == std::string::npos) {
     auto p = host.substr(colon + 1);
-    if (!p.empty() && p.size() <= 5 && p.find_first_not_of("0123456789") == std::string::npos && std::stoi(p) <= 65535)
-      port = std::stoi(p);
+    if (!p.empty() && p.size() <= 5 && p.find_first_not_of("0123456789") == std::string::npos) {
+      auto n = std::stoi(p);
+      if (n <= 65535)
+        port = n;
+    }
     host.resize(colon);
   }
   if (host.size() > 2 && host.front() == '[' && host.back() == ']') // an IPv6 literal: the address alone

@@ -134,6 +134,16 @@ span_ring::span_ring(std::size_t max_spans, std::size_t max_bytes)
   slots_.reserve(max_spans);
 }
 
+template <class F>
+void span_ring::each_intact(F&& f) const {
+  auto oldest = slots_.size() < max_spans_ ? 0 : next_;
+  for (std::size_t k = 0; k < slots_.size(); ++k) {
+    auto [pos, n] = slots_[(oldest + k) % slots_.size()];
+    if (head_ - pos <= cap_) // else newer spans filled the buffer over it
+      f(pos, n);
+  }
+}
+
 bool span_ring::push(const span_record& s) {
   // Encoded outside the lock, into a buffer each thread keeps: once it has grown to the largest span
   // this thread recorded, recording allocates nothing.
@@ -166,14 +176,10 @@ std::vector<span_record> span_ring::spans() const {
   std::vector<std::pair<std::size_t, std::size_t>> at; // offset in `copy`, length
   {
     std::lock_guard<std::mutex> g{m_};
-    auto oldest = slots_.size() < max_spans_ ? 0 : next_;
-    for (std::size_t k = 0; k < slots_.size(); ++k) {
-      auto [pos, n] = slots_[(oldest + k) % slots_.size()];
-      if (head_ - pos > cap_)
-        continue; // overwritten since: newer spans filled the buffer over it
+    each_intact([&](std::uint64_t pos, std::uint32_t n) {
       at.emplace_back(copy.size(), n);
       copy.append(bytes_.get() + pos % cap_, n);
-    }
+    });
   }
   std::vector<span_record> out;
   out.reserve(at.size());
@@ -194,17 +200,13 @@ std::vector<std::vector<span_record>> span_ring::newest_traces(std::size_t limit
   {
     std::lock_guard<std::mutex> g{m_};
     all.reserve(slots_.size());
-    auto oldest = slots_.size() < max_spans_ ? 0 : next_;
-    for (std::size_t k = 0; k < slots_.size(); ++k) {
-      auto [pos, n] = slots_[(oldest + k) % slots_.size()];
-      if (head_ - pos > cap_)
-        continue;
+    each_intact([&](std::uint64_t pos, std::uint32_t n) {
       kept e{{}, 0, pos, n};
       const char* p = bytes_.get() + pos % cap_;
       std::memcpy(e.trace.data(), p + trace_at, sizeof e.trace);
       std::memcpy(&e.end_ns, p + end_at, sizeof e.end_ns);
       all.push_back(e);
-    }
+    });
   }
   // 2. Without it: the traces, their latest end, and the newest `limit` of them (ties: the one that
   // appeared first). Trace ids come from clients (their traceparent): they are grouped by sorting,

@@ -35,6 +35,10 @@ public:
   std::size_t max_bytes() const { return cap_; }
 
 private:
+  /// Calls `f(pos, n)` for every span still intact, oldest first; the caller holds `m_`.
+  template <class F>
+  void each_intact(F&& f) const;
+
   mutable std::mutex m_;
   std::size_t max_spans_;
   std::size_t cap_;
