@@ -135,7 +135,7 @@ void post_write(route_context& ctx, call& c, write_kind kind) {
   static const char* const operations[] = {"book", "cancel", "leave", "waitlist_join", "waitlist_withdraw"};
   auto span = store_span(&ctx.tracing, operations[static_cast<int>(kind)], c.trace);
   auto out = span.run([&] {
-    return ctx.stores.borrow()->write(*user, cmd, now, policy, idem.request ? &*idem.request : nullptr, respond);
+    return ctx.stores.borrow_writer()->write(*user, cmd, now, policy, idem.request ? &*idem.request : nullptr, respond);
   });
   promotion_span(ctx, span, out.result);
   span.end();
@@ -165,7 +165,7 @@ void send_refusal(route_context& ctx, call& c, id_type user, const idempotency_h
     return send_error(c.res, e, c.language);
   stored_response refusal{status_of(e), error_body(e, c.language)};
   auto out = traced_store_call(ctx, c, "remember_refusal", [&] {
-    return ctx.stores.borrow()->remember_response(user, *idem.request, refusal, now);
+    return ctx.stores.borrow_writer()->remember_response(user, *idem.request, refusal, now);
   });
   if (out.mismatch)
     return send_error(c.res, error_code::idempotency_mismatch, c.language);

@@ -57,7 +57,8 @@ void without_memory_statistics() {
 
 } // namespace
 
-connection::connection(const std::string& path, int busy_timeout_ms, long long mmap_bytes, int autocheckpoint_pages)
+connection::connection(const std::string& path, int busy_timeout_ms, long long mmap_bytes, int autocheckpoint_pages,
+                       int cache_kib)
   : writer_(writer_queue(path)), busy_timeout_(busy_timeout_ms) {
   without_memory_statistics();
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
@@ -74,10 +75,10 @@ connection::connection(const std::string& path, int busy_timeout_ms, long long m
   exec("PRAGMA synchronous=NORMAL");
   exec("PRAGMA foreign_keys=ON");
   sqlite3_wal_autocheckpoint(db_, autocheckpoint_pages);
-  // Many connections live at once (one per HTTP thread, one per store thread): keep each page
-  // cache small (512 KiB) so memory does not grow with the number of connections times SQLite's
-  // default 2 MB cache; the OS page cache holds the hot file pages once for all of them.
-  exec("PRAGMA cache_size=-512");
+  // Many connections live at once (pooled for the HTTP threads, one per store thread): each page
+  // cache is small (512 KiB by default) so memory does not grow with the number of connections
+  // times SQLite's default 2 MB cache; the OS page cache holds the hot file pages once for all.
+  exec(("PRAGMA cache_size=-" + std::to_string(cache_kib > 0 ? cache_kib : 512)).c_str());
   // Optional (`--store-mmap-mib`): reads through a memory map of the file instead of a pread() copy
   // into the connection's cache. Faster for a read-only store; under writes each growth of the file
   // remaps every connection's map (munmap + TLB shootdown), which cost more than it saved here

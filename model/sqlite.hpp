@@ -31,8 +31,9 @@ public:
   /// Opens (creating if needed) the file, WAL mode, the busy timeout, foreign keys on.
   /// `mmap_bytes`: how much of the file reads may map (0: read with pread() into the page cache).
   /// `autocheckpoint_pages`: WAL size in pages at which a commit on this connection checkpoints.
+  /// `cache_kib`: the size of this connection's page cache.
   connection(const std::string& path, int busy_timeout_ms, long long mmap_bytes = 0,
-             int autocheckpoint_pages = 1000);
+             int autocheckpoint_pages = 1000, int cache_kib = 512);
   ~connection();
   connection(const connection&) = delete;
   connection& operator=(const connection&) = delete;

@@ -190,7 +190,7 @@ void inject_store_delay(const store_options& opts) {
 
 store::store(const store_options& opts)
   : conn_(std::make_unique<sql::connection>(opts.path, opts.busy_timeout_ms, opts.mmap_bytes,
-                                            opts.wal_autocheckpoint_pages)) {
+                                            opts.wal_autocheckpoint_pages, opts.cache_kib)) {
   migrate(*conn_);
   st_ = std::make_unique<statements>(*conn_);
 }

@@ -29,6 +29,10 @@ struct store_options {
   /// 1,000). The server raises it to a backstop and checkpoints from its upkeep thread instead
   /// (http/maintenance), so no write waits for a checkpoint and its two fsyncs.
   int wal_autocheckpoint_pages = 1000;
+  /// KiB of SQLite page cache per connection. Small by default: many connections live at once, and
+  /// every write by another connection empties a connection's cache anyway. The one connection all
+  /// member writes go through keeps its cache between its own transactions (http/store_leases).
+  int cache_kib = 512;
 };
 
 /// Sleeps `opts.delay_ms`, if any: the one place the fault-injection delay lives, called once per
