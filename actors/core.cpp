@@ -109,6 +109,10 @@ void core::after_write(id_type user, const trace_context* trace) {
   invalidations_->post(user, trace);
 }
 
+void core::after_own_write(id_type user, written_snapshot written, const trace_context* trace) {
+  invalidations_->post(user, trace, std::move(written));
+}
+
 bool core::shutdown(std::chrono::milliseconds drain_timeout) {
   if (stopped_)
     return true;

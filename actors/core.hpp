@@ -60,6 +60,10 @@ public:
   /// After a committed write of `user`: fence read-your-writes, then queue the cleanup (traced in
   /// `trace`, the write's, when given).
   void after_write(id_type user, const trace_context* trace = nullptr);
+  /// After a member's own committed write whose epoch `written.epoch` was already bumped (inside the
+  /// write, under the writer lock): queue the cleanup, which hands the member's cache the snapshot
+  /// the write read.
+  void after_own_write(id_type user, written_snapshot written, const trace_context* trace = nullptr);
 
   /// Drains the invalidation queue (bounded), stops every actor, joins the store threads.
   /// Returns whether the queue drained in time.

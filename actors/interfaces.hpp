@@ -15,8 +15,9 @@ using user_cache_actor = caf::typed_actor<
   // A page, answered into the requester's reply (an HTTP thread's slot or an actor's message).
   caf::reacts_to<page_atom, page_query, reply_ptr>,
   // A write changed this user: drop cached data, refuse to cache loads that began before. The hop
-  // is the write's hand-off (its PRODUCER span, when the write's trace is sampled).
-  caf::reacts_to<invalidate_atom, hop>,
+  // is the write's hand-off (its PRODUCER span, when the write's trace is sampled). The member's own
+  // write also hands the snapshot it left, kept unless a later write was fenced meanwhile.
+  caf::reacts_to<invalidate_atom, hop, written_snapshot>,
   // A store load finished: (generation, epoch read before the load, result).
   caf::reacts_to<loaded_atom, std::uint64_t, std::uint64_t, load_result>,
   // Stop once nothing is pending (eviction, idle).
@@ -27,7 +28,7 @@ using user_directory_actor = caf::typed_actor<
   // Route a page request to the user's actor.
   caf::reacts_to<page_atom, page_query, reply_ptr>,
   // Route an invalidation; a user without an actor has nothing cached.
-  caf::reacts_to<invalidate_atom, id_type, hop>,
+  caf::reacts_to<invalidate_atom, id_type, hop, written_snapshot>,
   // The location cache publishes a new list.
   caf::reacts_to<locations_atom, location_list>,
   // Periodic: stop user actors idle longer than the limit.
@@ -49,6 +50,6 @@ using location_cache_actor = caf::typed_actor<
 
 /// One worker of the invalidation pool: forwards cleanup to the directory that owns the user.
 using invalidator_actor = caf::typed_actor<
-  caf::reacts_to<invalidate_atom, id_type, hop>>;
+  caf::reacts_to<invalidate_atom, id_type, hop, written_snapshot>>;
 
 } // namespace booking

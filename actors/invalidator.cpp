@@ -12,9 +12,9 @@ invalidator_actor::behavior_type invalidator(invalidator_actor::stateful_pointer
                                              invalidation_pool* pool) {
   self->state.pool = pool;
   return {
-    [self](invalidate_atom, id_type user, const hop& h) {
+    [self](invalidate_atom, id_type user, const hop& h, written_snapshot& w) {
       child_span span{self->state.pool->tracing(), "invalidator invalidate", h, span_kind::consumer};
-      self->state.pool->done(user, h);
+      self->state.pool->done(user, h, std::move(w));
     },
   };
 }
@@ -26,7 +26,7 @@ invalidation_pool::invalidation_pool(caf::actor_system& sys, std::size_t workers
     workers_.push_back(sys.spawn(invalidator, this));
 }
 
-void invalidation_pool::post(id_type user, const trace_context* parent) {
+void invalidation_pool::post(id_type user, const trace_context* parent, written_snapshot written) {
   // The hand-off is a PRODUCER span of the write's trace (when it is sampled); every hop after it
   // is its CONSUMER.
   child_span span;
@@ -37,18 +37,19 @@ void invalidation_pool::post(id_type user, const trace_context* parent) {
     m_.invalidation(invalidation_result::queued);
     m_.invalidation_queue(+1);
     // One user always goes to the same worker: that user's invalidations stay in order.
-    caf::anon_send(workers_[static_cast<std::uint64_t>(user) % workers_.size()], invalidate_atom::value, user, h);
+    caf::anon_send(workers_[static_cast<std::uint64_t>(user) % workers_.size()], invalidate_atom::value, user, h,
+                   std::move(written));
     return;
   }
   depth_.fetch_sub(1);
   fallbacks_.fetch_add(1);
   m_.invalidation(invalidation_result::fallback);
   span.set("booking.invalidation.fallback", true);
-  caf::anon_send(to_directory_(user), invalidate_atom::value, user, h);
+  caf::anon_send(to_directory_(user), invalidate_atom::value, user, h, std::move(written));
 }
 
-void invalidation_pool::done(id_type user, const hop& h) {
-  caf::anon_send(to_directory_(user), invalidate_atom::value, user, hop::sent(h.ctx));
+void invalidation_pool::done(id_type user, const hop& h, written_snapshot written) {
+  caf::anon_send(to_directory_(user), invalidate_atom::value, user, hop::sent(h.ctx), std::move(written));
   depth_.fetch_sub(1);
   m_.invalidation_queue(-1);
 }

@@ -37,7 +37,8 @@ public:
 
   /// Called by HTTP threads after a committed write; never blocks. `parent`: the write's trace, if
   /// any (the hand-off and every hop of the cleanup are then spans of it, when it is sampled).
-  void post(id_type user, const trace_context* parent = nullptr);
+  /// `written`: the snapshot the user's own write left, handed to their cache (else empty).
+  void post(id_type user, const trace_context* parent = nullptr, written_snapshot written = {});
   /// Waits (bounded) until every queued invalidation was handed on; true when drained.
   bool drain(std::chrono::milliseconds timeout);
   std::int64_t depth() const { return depth_.load(); }
@@ -45,7 +46,7 @@ public:
   void stop();
 
   /// A worker handed one invalidation on.
-  void done(id_type user, const hop& h);
+  void done(id_type user, const hop& h, written_snapshot written);
   tracer* tracing() const { return tracing_; }
 
 private:

@@ -128,9 +128,18 @@ struct load_result {
   std::int64_t finished_ns = 0;
 };
 
+/// What a member's own write hands their cache with its invalidation: the member's snapshot read in
+/// the write's transaction, and the write epoch bumped before that transaction released the writer
+/// lock. Empty (no snapshot): a plain invalidation.
+struct written_snapshot {
+  std::shared_ptr<const user_snapshot> snapshot;
+  std::uint64_t epoch = 0;
+};
+
 } // namespace booking
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(booking::trace_context)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(booking::written_snapshot)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(booking::hop)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(booking::page_query)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(booking::body_result)

@@ -76,13 +76,7 @@ void user_cache_state::on_loaded(std::uint64_t gen, std::uint64_t epoch, const l
     return;
   }
   if (gen == generation) {
-    snap = r.snapshot;
-    snap_epoch = epoch;
-    // Between 80% and 100% of the TTL, spread per user and load: users warmed together (a
-    // stampede) do not all expire in the same instant.
-    auto spread = (static_cast<std::uint64_t>(user) * 0x9E3779B97F4A7C15ull + ++loads) >> 58; // 0..63
-    fresh_until = std::chrono::steady_clock::now() + ctx->ttl - ctx->ttl * static_cast<long>(spread) / 320;
-    bodies.clear();
+    keep(r.snapshot, epoch);
     withdraw(); // published again once a body of the new snapshot is rendered
   }
   // A waiter that read a newer epoch than this load's was sent after a write this load may have
@@ -102,12 +96,27 @@ void user_cache_state::on_loaded(std::uint64_t gen, std::uint64_t epoch, const l
   quit_if_done();
 }
 
-void user_cache_state::on_invalidate() {
-  ++generation;
+void user_cache_state::on_invalidate(const written_snapshot& w) {
+  ++generation; // a load still running began before this write: it never fills the cache
   snap.reset();
   bodies.clear();
   withdraw();
   ctx->metrics->invalidation(invalidation_result::applied);
+  // The member's own write handed the snapshot it left. Its epoch was bumped under the writer lock,
+  // so every write fenced at or below it had committed before the snapshot was read. A write fenced
+  // since (the epoch moved on) may be missing from it: then it is dropped, as a plain invalidation.
+  if (w.snapshot && !stopping && w.epoch >= ctx->epochs->current(user))
+    keep(w.snapshot, w.epoch);
+}
+
+void user_cache_state::keep(std::shared_ptr<const user_snapshot> s, std::uint64_t epoch) {
+  snap = std::move(s);
+  snap_epoch = epoch;
+  // Between 80% and 100% of the TTL, spread per user and load: users warmed together (a
+  // stampede) do not all expire in the same instant.
+  auto spread = (static_cast<std::uint64_t>(user) * 0x9E3779B97F4A7C15ull + ++loads) >> 58; // 0..63
+  fresh_until = std::chrono::steady_clock::now() + ctx->ttl - ctx->ttl * static_cast<long>(spread) / 320;
+  bodies.clear();
 }
 
 void user_cache_state::on_stop() {
@@ -228,9 +237,9 @@ user_cache_actor::behavior_type user_cache(user_cache_actor::stateful_pointer<us
     [self](page_atom, page_query& q, reply_ptr& reply) {
       self->state.on_page(user_cache_state::waiter{std::move(q), std::move(reply), {}, cache_result::hit, false});
     },
-    [self](invalidate_atom, const hop& h) {
+    [self](invalidate_atom, const hop& h, const written_snapshot& w) {
       child_span span{self->state.ctx->tracing, "user_cache invalidate", h, span_kind::consumer};
-      self->state.on_invalidate();
+      self->state.on_invalidate(w);
     },
     [self](loaded_atom, std::uint64_t gen, std::uint64_t epoch, const load_result& r) {
       self->state.on_loaded(gen, epoch, r);

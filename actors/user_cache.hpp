@@ -60,11 +60,13 @@ struct user_cache_state {
 
   void on_page(waiter w);
   void on_loaded(std::uint64_t gen, std::uint64_t epoch, const load_result& r);
-  void on_invalidate();
+  void on_invalidate(const written_snapshot& w = {});
   void on_stop();
 
 private:
   bool fresh_for(const page_query& q) const;
+  /// Makes `s` (read with write epoch `epoch`) the cached snapshot, with a new TTL and no bodies.
+  void keep(std::shared_ptr<const user_snapshot> s, std::uint64_t epoch);
   void start_load();
   void answer(waiter& w, const std::shared_ptr<const user_snapshot>& from);
   void fail(waiter& w, error_code e);

@@ -110,7 +110,7 @@ user_directory_actor::behavior_type user_directory(user_directory_actor::statefu
       auto& hdl = self->state.forward(q);
       self->send(hdl, page_atom::value, std::move(q), std::move(reply));
     },
-    [self](invalidate_atom, id_type user, const hop& h) {
+    [self](invalidate_atom, id_type user, const hop& h, written_snapshot& w) {
       // Each hop of a write's cleanup is a CONSUMER of the write's hand-off (its PRODUCER span on
       // the HTTP thread): the cleanup runs after the answer, and only a CONSUMER of a PRODUCER may
       // end after its parent.
@@ -119,7 +119,7 @@ user_directory_actor::behavior_type user_directory(user_directory_actor::statefu
       auto i = st.users.find(user);
       span.set("booking.actor.cached", i != st.users.end());
       if (i != st.users.end())
-        self->send(i->second.hdl, invalidate_atom::value, hop::sent(h.ctx));
+        self->send(i->second.hdl, invalidate_atom::value, hop::sent(h.ctx), std::move(w));
     },
     [self](locations_atom, location_list& ls) { self->state.locations = std::move(ls); },
     [self](sweep_atom) {

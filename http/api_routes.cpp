@@ -134,8 +134,24 @@ void post_write(route_context& ctx, call& c, write_kind kind) {
   };
   static const char* const operations[] = {"book", "cancel", "leave", "waitlist_join", "waitlist_withdraw"};
   auto span = store_span(&ctx.tracing, operations[static_cast<int>(kind)], c.trace);
-  auto out = span.run([&] {
-    return ctx.stores.borrow_writer()->write(*user, cmd, now, policy, idem.request ? &*idem.request : nullptr, respond);
+  // The store writer commits the write with those queued with it. The write reads the member's new
+  // snapshot in its own savepoint, and its member's write epoch is bumped after the COMMIT, before
+  // the writer lock is released (read-your-writes, in commit order): the cleanup then hands the
+  // snapshot to the member's cache instead of making the next page load it again (DESIGN, "Writes").
+  write_extras extras;
+  extras.snapshot = true;
+  write_outcome out;
+  std::uint64_t epoch = 0;
+  span.run([&] {
+    ctx.stores.writer().run(
+      [&](store& db) {
+        out = db.write(*user, cmd, now, policy, idem.request ? &*idem.request : nullptr, respond, extras);
+      },
+      [&] {
+        if (out.result.error == error_code::none && !out.replayed && !out.mismatch)
+          epoch = ctx.actors.core().epochs().bump(*user);
+      });
+    return 0;
   });
   promotion_span(ctx, span, out.result);
   span.end();
@@ -147,7 +163,10 @@ void post_write(route_context& ctx, call& c, write_kind kind) {
   } else if (out.result.error == error_code::none) {
     // Before the 2xx leaves: read-your-writes for the writer, and every member the write changed (a
     // promoted or skipped member, those who moved up a waitlist) sees it on their next page (SPEC §5.9).
-    ctx.actors.core().after_write(*user, &c.trace);
+    if (epoch != 0)
+      ctx.actors.core().after_own_write(*user, written_snapshot{std::move(out.snapshot), epoch}, &c.trace);
+    else
+      ctx.actors.core().after_write(*user, &c.trace);
     for (auto other : out.result.affected_users)
       ctx.actors.core().after_write(other, &c.trace);
     for (int i = 0; i < out.result.promotion.promoted; ++i)
@@ -165,7 +184,9 @@ void send_refusal(route_context& ctx, call& c, id_type user, const idempotency_h
     return send_error(c.res, e, c.language);
   stored_response refusal{status_of(e), error_body(e, c.language)};
   auto out = traced_store_call(ctx, c, "remember_refusal", [&] {
-    return ctx.stores.borrow_writer()->remember_response(user, *idem.request, refusal, now);
+    write_outcome o;
+    ctx.stores.writer().run([&](store& db) { o = db.remember_response(user, *idem.request, refusal, now); });
+    return o;
   });
   if (out.mismatch)
     return send_error(c.res, error_code::idempotency_mismatch, c.language);

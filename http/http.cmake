@@ -12,6 +12,7 @@ add_library(booking_http STATIC
   ${CMAKE_CURRENT_LIST_DIR}/admin_routes.cpp
   ${CMAKE_CURRENT_LIST_DIR}/ops_routes.cpp ${CMAKE_CURRENT_LIST_DIR}/auth.cpp ${CMAKE_CURRENT_LIST_DIR}/actor_client.cpp
   ${CMAKE_CURRENT_LIST_DIR}/store_leases.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/store_writer.cpp
   ${CMAKE_CURRENT_LIST_DIR}/options.cpp ${CMAKE_CURRENT_LIST_DIR}/idempotency.cpp ${CMAKE_CURRENT_LIST_DIR}/rate_limit.cpp ${CMAKE_CURRENT_LIST_DIR}/maintenance.cpp
   ${CMAKE_CURRENT_LIST_DIR}/server_span.cpp)
 target_link_libraries(booking_http PUBLIC booking_actors booking_edge_io PkgConfig::HTTPLIB)

@@ -6,20 +6,8 @@ namespace booking {
 
 store_leases::store_leases(store_options opts, std::chrono::milliseconds wait_timeout, std::size_t connections,
                            int writer_cache_kib)
-  : opts_(std::move(opts)), writer_cache_kib_(writer_cache_kib), timeout_(wait_timeout),
-    max_connections_(std::max<std::size_t>(1, connections)) {}
-
-store_leases::lease store_leases::borrow_writer() {
-  std::unique_lock<std::timed_mutex> g{writing_, std::defer_lock};
-  if (!g.try_lock_for(timeout_))
-    throw sql::error("the writers' store connection stayed busy", 5 /* SQLITE_BUSY */);
-  if (!writer_) {
-    auto o = opts_;
-    o.cache_kib = writer_cache_kib_;
-    writer_ = std::make_unique<store>(o); // throws with g released: the next write tries again
-  }
-  return lease{*this, std::move(g)};
-}
+  : opts_(std::move(opts)), timeout_(wait_timeout), max_connections_(std::max<std::size_t>(1, connections)),
+    writer_(std::make_unique<store_writer>(opts_, writer_cache_kib, wait_timeout)) {}
 
 store_leases::lease store_leases::borrow() {
   std::unique_lock<std::mutex> g{m_};
@@ -46,14 +34,9 @@ store_leases::lease::lease(store_leases& pool, std::unique_ptr<store> s) : pool_
   inject_store_delay(pool.opts_);
 }
 
-store_leases::lease::lease(store_leases& pool, std::unique_lock<std::timed_mutex> writing)
-  : pool_(&pool), writing_(std::move(writing)) {
-  inject_store_delay(pool.opts_);
-}
-
 store_leases::lease::~lease() {
   if (!s_)
-    return; // the writers' lease unlocks as writing_ ends (a moved-from lease holds nothing)
+    return;
   {
     std::lock_guard<std::mutex> g{pool_->m_};
     pool_->idle_.push_back(std::move(s_));

@@ -201,6 +201,11 @@ std::string statement::text(int col) const {
 bool statement::is_null(int col) const { return sqlite3_column_type(st_, col) == SQLITE_NULL; }
 
 transaction::transaction(connection& c, bool immediate) : c_(c) {
+  if (!sqlite3_get_autocommit(c.handle())) {
+    statement{c_, "SAVEPOINT nested"}.run();
+    nested_ = open_ = true;
+    return;
+  }
   if (immediate) {
     writing_ = std::unique_lock<std::timed_mutex>{c.writer(), std::defer_lock};
     if (!writing_.try_lock_for(c.busy_timeout()))
@@ -224,11 +229,11 @@ transaction::transaction(connection& c, bool immediate) : c_(c) {
 
 transaction::~transaction() {
   if (open_)
-    sqlite3_exec(c_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+    sqlite3_exec(c_.handle(), nested_ ? "ROLLBACK TO nested; RELEASE nested" : "ROLLBACK", nullptr, nullptr, nullptr);
 }
 
 void transaction::commit() {
-  statement{c_, "COMMIT"}.run();
+  statement{c_, nested_ ? "RELEASE nested" : "COMMIT"}.run();
   open_ = false;
 }
 

@@ -112,6 +112,10 @@ private:
 /// writer starts the moment the previous one commits, instead of polling SQLite's lock with the busy
 /// handler's growing sleeps (1, 2, 5 ... 100 ms), which put hundreds of milliseconds on the tail of
 /// writes under load. SQLite's own lock still guards against other processes.
+///
+/// Inside a transaction already open on the connection (a group of writes, http/store_writer), it
+/// is a savepoint of it instead: `commit` releases the savepoint, and an uncommitted one rolls back
+/// its own changes only. The outer transaction holds the writer lock.
 class transaction {
 public:
   transaction(connection& c, bool immediate);
@@ -121,6 +125,7 @@ public:
 private:
   connection& c_;
   bool open_ = false;
+  bool nested_ = false;
   std::unique_lock<std::timed_mutex> writing_;
 };
 

@@ -219,6 +219,12 @@ std::optional<user> store::find_user(id_type id) {
 
 std::optional<user_snapshot> store::load_user(id_type id) {
   sql::transaction tx{*conn_, false}; // one snapshot for the user row and the bookings
+  auto snap = read_user(id);
+  tx.commit();
+  return snap;
+}
+
+std::optional<user_snapshot> store::read_user(id_type id) {
   auto u = find_user(id);
   if (!u)
     return std::nullopt;
@@ -241,7 +247,6 @@ std::optional<user_snapshot> store::load_user(id_type id) {
   while (wt.step())
     snap.waiting.push_back(read_entry(wt));
   snap.waiting.shrink_to_fit();
-  tx.commit();
   return snap;
 }
 
@@ -491,7 +496,8 @@ void store::remember(id_type user_id, const idempotency_request& idem, const sto
 
 write_outcome store::write(id_type user_id, const write_command& cmd, instant now, const write_policy& policy,
                            const idempotency_request* idem,
-                           const std::function<stored_response(const write_result&)>& respond) {
+                           const std::function<stored_response(const write_result&)>& respond,
+                           const write_extras& extras) {
   write_outcome out;
   sql::transaction tx{*conn_, true};
   if (idem && recorded(user_id, *idem, out))
@@ -503,6 +509,10 @@ write_outcome store::write(id_type user_id, const write_command& cmd, instant no
     out.response = respond(out.result);
   if (idem && out.response.status < 500)
     remember(user_id, *idem, out.response, now);
+  bool changed = out.result.error == error_code::none;
+  if (changed && extras.snapshot)
+    if (auto snap = read_user(user_id))
+      out.snapshot = std::make_shared<const user_snapshot>(std::move(*snap));
   tx.commit();
   return out;
 }

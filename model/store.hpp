@@ -31,7 +31,7 @@ struct store_options {
   int wal_autocheckpoint_pages = 1000;
   /// KiB of SQLite page cache per connection. Small by default: many connections live at once, and
   /// every write by another connection empties a connection's cache anyway. The one connection all
-  /// member writes go through keeps its cache between its own transactions (http/store_leases).
+  /// member writes go through keeps its cache between its own transactions (http/store_writer).
   int cache_kib = 512;
 };
 
@@ -85,6 +85,15 @@ struct write_outcome {
   stored_response response;
   bool replayed = false; // the response is the stored one of an earlier identical request
   bool mismatch = false; // the key was used for another request: nothing was done
+  /// The member's page data as this write left it (`write_extras::snapshot`, a change only).
+  std::shared_ptr<const user_snapshot> snapshot;
+};
+
+/// What the caller of `store::write` may ask beyond the response.
+struct write_extras {
+  /// After a change (not a refusal, a replay or a mismatch), read the member's page snapshot in the
+  /// write's own transaction.
+  bool snapshot = false;
 };
 
 class store {
@@ -112,7 +121,8 @@ public:
   /// rules, apply, let `respond` render the response, and store it with the key (unless it is a 5xx).
   write_outcome write(id_type user_id, const write_command& cmd, instant now, const write_policy& policy,
                       const idempotency_request* idem,
-                      const std::function<stored_response(const write_result&)>& respond);
+                      const std::function<stored_response(const write_result&)>& respond,
+                      const write_extras& extras = {});
 
   write_result book(id_type user_id, id_type session_id, instant now);
   write_result cancel(id_type user_id, id_type booking_id, instant now, std::chrono::seconds cancel_window,
@@ -146,6 +156,8 @@ private:
   void promote_after(write_result& res, id_type writer, id_type session_id, instant now, const write_policy& policy);
   std::optional<booking> booking_by_id(id_type id);
   std::optional<session> session_by_id(id_type id);
+  /// `load_user` inside the caller's transaction.
+  std::optional<user_snapshot> read_user(id_type id);
 
   std::unique_ptr<sql::connection> conn_;
   std::unique_ptr<statements> st_;

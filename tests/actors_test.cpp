@@ -289,6 +289,82 @@ TEST_CASE("published pages: epoch fence, raced loads, eviction, incarnations") {
   }
 }
 
+namespace {
+
+/// A member's own write as the HTTP route makes it: the snapshot read in the write's transaction,
+/// the epoch bumped after its COMMIT, then the cleanup that hands the snapshot on.
+written_snapshot own_write(deterministic& t, const std::string& path, id_type user, id_type session) {
+  store writer{store_options{path, 5000}};
+  write_extras extras;
+  extras.snapshot = true;
+  auto out = writer.write(user, write_command{write_kind::book, session, {}}, now_seconds(), write_policy{}, nullptr,
+                          {}, extras);
+  REQUIRE(out.result.error == error_code::none);
+  REQUIRE(out.snapshot);
+  return written_snapshot{out.snapshot, t.c->epochs().bump(user)};
+}
+
+} // namespace
+
+TEST_CASE("a member's own write hands their cache the snapshot it read: kept unless a later write was fenced") {
+  SUBCASE("kept: the next page is answered from it, without a load") {
+    actor_db data{1};
+    deterministic t{data.path};
+    auto user = data.users[0];
+    t.ask(user);
+    t.settle();
+    auto w = own_write(t, data.path, user, data.spare_sessions[0]);
+    t.c->after_own_write(user, w);
+    t.sched.run();
+    CHECK(!published_now(t, user)); // the old entry was withdrawn; none of the new snapshot yet
+    auto after = t.ask(user);
+    t.sched.run();
+    CHECK(t.c->pool().run_pending() == 0); // no load
+    REQUIRE(answered(after));
+    CHECK(upcoming_of(take(after)) == 2);
+    CHECK(upcoming_of(body_result{published_now(t, user), error_code::none}) == 2);
+  }
+  SUBCASE("dropped when a later write was fenced before it arrived: the next page loads") {
+    actor_db data{1};
+    deterministic t{data.path};
+    auto user = data.users[0];
+    t.ask(user);
+    t.settle();
+    auto w = own_write(t, data.path, user, data.spare_sessions[0]);
+    // A second write (an admin's, say) commits and is fenced before the first's cleanup arrives.
+    store other{store_options{data.path, 5000}};
+    REQUIRE(other.book(user, data.spare_sessions[1], now_seconds()).error == error_code::none);
+    t.c->after_write(user);
+    t.c->after_own_write(user, w); // out of order: the older snapshot arrives last
+    t.sched.run();
+    auto after = t.ask(user);
+    t.sched.run();
+    CHECK(!answered(after));
+    CHECK(t.c->pool().run_pending() == 1); // a load
+    t.settle();
+    REQUIRE(answered(after));
+    CHECK(upcoming_of(take(after)) == 3);
+  }
+  SUBCASE("a load that began before the write does not replace the kept snapshot") {
+    actor_db data{1};
+    deterministic t{data.path};
+    auto user = data.users[0];
+    auto before = t.ask(user);
+    t.sched.run(); // the load starts (epoch E read), its job still queued
+    auto w = own_write(t, data.path, user, data.spare_sessions[0]);
+    t.c->after_own_write(user, w);
+    t.sched.run();                    // the cleanup arrives first: the snapshot is kept (epoch E+1)
+    CHECK(t.c->pool().run_pending() == 1);
+    t.sched.run();                    // then the load's result, of the older generation: not kept
+    CHECK(answered(before));          // asked before the write, answered from the load
+    auto after = t.ask(user);
+    t.sched.run();
+    CHECK(t.c->pool().run_pending() == 0);
+    REQUIRE(answered(after));
+    CHECK(upcoming_of(take(after)) == 2);
+  }
+}
+
 TEST_CASE("a page rendered again when a class starts replaces the old body instead of keeping both") {
   actor_db data{1};
   auto user = data.users[0];

@@ -372,16 +372,18 @@ TEST_CASE("a reply that times out: every span that outlives its parent is a CONS
   temp_dir dir;
   auto file = dir.file("spans.jsonl");
   server_process srv{db.path, {"--reply-timeout-ms=50", "--store-delay-ms=300", "--trace-sample-rate=1",
-                              "--trace-file=" + file}};
+                              "--trace-file=" + file, "--cache-ttl-seconds=1"}};
   auto cli = srv.client();
   auto h = bearer(db.tokens.at(1));
-  // The first page times out while its load runs; once it is cached, a write, then a page that goes
+  // The first page times out while its load runs; once it is cached, a write (which hands the
+  // member's cache the snapshot it read), then, once that snapshot's TTL has passed, a page that goes
   // straight to the user's actor and outlasts the reply timeout again.
   cli.Get("/en/v2/training/booking", h);
   std::this_thread::sleep_for(std::chrono::milliseconds{700});
   REQUIRE(cli.Get("/en/v2/training/booking", h)->status == 200);
   REQUIRE(cli.Post("/en/v2/training/bookings", h, "{\"session_id\": " + std::to_string(s) + "}", "application/json")->status
           == 201);
+  std::this_thread::sleep_for(std::chrono::milliseconds{1200});
   REQUIRE(cli.Get("/en/v2/training/booking", h)->status == 503);
   std::this_thread::sleep_for(std::chrono::milliseconds{700}); // the load finishes after the answer
   CHECK(srv.terminate() == 0); // the exporter writes what is queued

@@ -39,3 +39,4 @@ set_tests_properties(framing_fuzz framing_fuzz_nginx PROPERTIES
 # The authenticator in-process (lookup coalescing, revocation, failures), beside the admin routes'
 # revocation tests.
 target_sources(e2e_admin_tests PRIVATE auth_test.cpp)
+target_sources(e2e_reliability_tests PRIVATE store_writer_test.cpp)

@@ -1,0 +1,150 @@
+#include "http/store_writer.hpp"
+
+#include <algorithm>
+#include <vector>
+
+#include <sqlite3.h>
+
+
+#include "telemetry/log.hpp"
+
+namespace booking {
+
+struct store_writer::job {
+  enum class state { queued, started, ended, withdrawn };
+  std::function<void(store&)> apply;
+  std::function<void()> committed;
+  state st = state::queued;
+  std::exception_ptr error;
+};
+
+store_writer::store_writer(store_options opts, int cache_kib, std::chrono::milliseconds queue_timeout,
+                           std::size_t max_batch)
+  : opts_(std::move(opts)), queue_timeout_(queue_timeout), max_batch_(std::max<std::size_t>(1, max_batch)) {
+  auto o = opts_;
+  o.cache_kib = cache_kib;
+  db_ = std::make_unique<store>(o);
+  thread_ = std::thread{[this] { loop(); }};
+}
+
+store_writer::~store_writer() {
+  {
+    std::lock_guard<std::mutex> g{m_};
+    stopping_ = true;
+  }
+  work_.notify_one();
+  thread_.join();
+}
+
+void store_writer::run(std::function<void(store&)> apply, std::function<void()> committed) {
+  inject_store_delay(opts_); // the fault-injection delay, on the calling thread as for leases
+  auto j = std::make_shared<job>();
+  j->apply = std::move(apply);
+  j->committed = std::move(committed);
+  std::unique_lock<std::mutex> g{m_};
+  if (stopping_)
+    throw sql::error("the store writer has stopped", SQLITE_BUSY);
+  queue_.push_back(j);
+  work_.notify_one();
+  if (!ended_.wait_for(g, queue_timeout_, [&] { return j->st != job::state::queued; })) {
+    // Not started in time: withdrawn, so it never runs (the thread skips it).
+    j->st = job::state::withdrawn;
+    throw sql::error("no store write slot within the reply timeout", SQLITE_BUSY);
+  }
+  // Started: its group ends within the store's own bounds (see the header). `apply` and `committed`
+  // may refer to this thread's stack, so this thread waits for the end.
+  ended_.wait(g, [&] { return j->st == job::state::ended; });
+  if (j->error)
+    std::rethrow_exception(j->error);
+}
+
+std::uint64_t store_writer::groups() const {
+  std::lock_guard<std::mutex> g{m_};
+  return groups_;
+}
+
+std::uint64_t store_writer::writes() const {
+  std::lock_guard<std::mutex> g{m_};
+  return writes_;
+}
+
+void store_writer::loop() {
+  std::vector<std::shared_ptr<job>> group;
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> g{m_};
+      work_.wait(g, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty())
+        return; // stopping, nothing left
+      while (!queue_.empty() && group.size() < max_batch_) {
+        auto j = std::move(queue_.front());
+        queue_.pop_front();
+        if (j->st == job::state::withdrawn)
+          continue;
+        j->st = job::state::started;
+        group.push_back(std::move(j));
+      }
+    }
+    ended_.notify_all(); // started: their waiters stop counting the queue timeout
+    if (!group.empty())
+      commit_group(group);
+    {
+      std::lock_guard<std::mutex> g{m_};
+      for (auto& j : group)
+        j->st = job::state::ended;
+      if (!group.empty()) {
+        ++groups_;
+        writes_ += group.size();
+      }
+    }
+    ended_.notify_all();
+    group.clear();
+  }
+}
+
+void store_writer::commit_group(std::vector<std::shared_ptr<job>>& group) {
+  auto* handle = db_->connection().handle();
+  try {
+    sql::transaction tx{db_->connection(), true}; // BEGIN IMMEDIATE, and this process's writer lock
+    for (auto& j : group) {
+      if (sqlite3_get_autocommit(handle)) {
+        // SQLite rolled the whole transaction back after an earlier write's error (I/O, full disk):
+        // the rest of the group fails with it.
+        j->error = std::make_exception_ptr(sql::error("the write's transaction was rolled back", SQLITE_ABORT));
+        continue;
+      }
+      try {
+        sql::transaction own{db_->connection(), true}; // a savepoint: a write that throws rolls back alone
+        j->apply(*db_);
+        own.commit();
+      } catch (...) {
+        j->error = std::current_exception();
+      }
+    }
+    if (sqlite3_get_autocommit(handle))
+      throw sql::error("the group's transaction was rolled back", SQLITE_ABORT);
+    tx.commit();
+    for (auto& j : group)
+      if (!j->error && j->committed) {
+        try {
+          j->committed(); // tx still holds the writer lock
+        } catch (...) {
+          // Committed all the same: the write's answer stands.
+        }
+      }
+  } catch (...) {
+    // BEGIN or COMMIT failed: nothing of the group was written.
+    auto e = std::current_exception();
+    for (auto& j : group)
+      if (!j->error)
+        j->error = e;
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& x) {
+      log_error("store write group failed").kv("writes", group.size()).kv("error", x.what());
+    } catch (...) {
+    }
+  }
+}
+
+} // namespace booking
