@@ -307,10 +307,10 @@ written_snapshot own_write(deterministic& t, const std::string& path, id_type us
 } // namespace
 
 TEST_CASE("a member's own write hands their cache the snapshot it read: kept unless a later write was fenced") {
+  actor_db data{1};
+  deterministic t{data.path};
+  auto user = data.users[0];
   SUBCASE("kept: the next page is answered from it, without a load") {
-    actor_db data{1};
-    deterministic t{data.path};
-    auto user = data.users[0];
     t.ask(user);
     t.settle();
     auto w = own_write(t, data.path, user, data.spare_sessions[0]);
@@ -325,9 +325,6 @@ TEST_CASE("a member's own write hands their cache the snapshot it read: kept unl
     CHECK(upcoming_of(body_result{published_now(t, user), error_code::none}) == 2);
   }
   SUBCASE("dropped when a later write was fenced before it arrived: the next page loads") {
-    actor_db data{1};
-    deterministic t{data.path};
-    auto user = data.users[0];
     t.ask(user);
     t.settle();
     auto w = own_write(t, data.path, user, data.spare_sessions[0]);
@@ -346,9 +343,6 @@ TEST_CASE("a member's own write hands their cache the snapshot it read: kept unl
     CHECK(upcoming_of(take(after)) == 3);
   }
   SUBCASE("a load that began before the write does not replace the kept snapshot") {
-    actor_db data{1};
-    deterministic t{data.path};
-    auto user = data.users[0];
     auto before = t.ask(user);
     t.sched.run(); // the load starts (epoch E read), its job still queued
     auto w = own_write(t, data.path, user, data.spare_sessions[0]);
