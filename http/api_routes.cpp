@@ -137,7 +137,7 @@ void post_write(route_context& ctx, call& c, write_kind kind) {
   // The store writer commits the write with those queued with it. The write reads the member's new
   // snapshot in its own savepoint, and its member's write epoch is bumped after the COMMIT, before
   // the writer lock is released (read-your-writes, in commit order): the cleanup then hands the
-  // snapshot to the member's cache instead of making the next page load it again (DESIGN, "Writes").
+  // snapshot to the member's cache instead of making the next page load it again (DESIGN, "Write").
   write_extras extras;
   extras.snapshot = true;
   write_outcome out;
@@ -151,7 +151,6 @@ void post_write(route_context& ctx, call& c, write_kind kind) {
         if (out.result.error == error_code::none && !out.replayed && !out.mismatch)
           epoch = ctx.actors.core().epochs().bump(*user);
       });
-    return 0;
   });
   promotion_span(ctx, span, out.result);
   span.end();
@@ -163,10 +162,9 @@ void post_write(route_context& ctx, call& c, write_kind kind) {
   } else if (out.result.error == error_code::none) {
     // Before the 2xx leaves: read-your-writes for the writer, and every member the write changed (a
     // promoted or skipped member, those who moved up a waitlist) sees it on their next page (SPEC §5.9).
-    if (epoch != 0)
-      ctx.actors.core().after_own_write(*user, written_snapshot{std::move(out.snapshot), epoch}, &c.trace);
-    else
-      ctx.actors.core().after_write(*user, &c.trace);
+    // A change was committed, so the step above bumped the epoch (an empty snapshot, if the member
+    // vanished, is a plain cleanup).
+    ctx.actors.core().after_own_write(*user, written_snapshot{std::move(out.snapshot), epoch}, &c.trace);
     for (auto other : out.result.affected_users)
       ctx.actors.core().after_write(other, &c.trace);
     for (int i = 0; i < out.result.promotion.promoted; ++i)
