@@ -43,12 +43,19 @@ void location_cache_state::refresh() {
   auto hdl = caf::actor_cast<location_cache_actor>(self);
   auto* m = ctx->metrics;
   auto span = std::make_shared<child_span>(refresh_span()); // ended by the store thread
-  ctx->pool->submit([hdl, m, span](store* db) {
+  auto* pool = ctx->pool;
+  pool->submit([hdl, m, span, pool](store* db) {
     std::optional<trace_scope> in_request;
     if (*span)
       in_request.emplace(span->context());
     span->set("booking.store.queue_wait_us", (unix_nanos() - span->start_ns()) / 1000);
     location_list fresh;
+    if (!db && pool->stopping()) { // not run: the server stops
+      span->fail("shutdown");
+      span->end();
+      caf::anon_send(hdl, loaded_atom::value, std::move(fresh));
+      return;
+    }
     try {
       if (!db)
         throw sql::error("no store connection", 1);

@@ -18,9 +18,15 @@ store_pool::~store_pool() { shutdown(); }
 void store_pool::submit(job j) {
   {
     std::lock_guard<std::mutex> g{m_};
-    jobs_.push_back(std::move(j));
+    if (!stopping_) {
+      jobs_.push_back(std::move(j));
+      j = nullptr;
+    }
   }
-  cv_.notify_one();
+  if (j)
+    j(nullptr); // the pool stopped: the job reports an error at once instead of waiting forever
+  else
+    cv_.notify_one();
 }
 
 std::size_t store_pool::run_pending(std::size_t max) {
@@ -40,19 +46,33 @@ std::size_t store_pool::run_pending(std::size_t max) {
   return n;
 }
 
+bool store_pool::stopping() const {
+  std::lock_guard<std::mutex> g{m_};
+  return stopping_;
+}
+
 std::size_t store_pool::queued() const {
   std::lock_guard<std::mutex> g{m_};
   return jobs_.size();
 }
 
 void store_pool::shutdown() {
+  std::deque<job> abandoned;
   {
     std::lock_guard<std::mutex> g{m_};
     if (stopping_)
       return;
     stopping_ = true;
+    abandoned.swap(jobs_);
   }
   cv_.notify_all();
+  // Jobs not started yet are not run: at shutdown the HTTP threads have answered every request
+  // already, so a queued load has nobody to serve, and with a slow store the queue could take
+  // seconds a job. Each reports an error to its actor instead, as a job without a connection does.
+  for (auto& j : abandoned)
+    j(nullptr);
+  if (!abandoned.empty())
+    log_info("store jobs not run at shutdown").kv("jobs", abandoned.size());
   for (auto& t : threads_)
     t.join();
   threads_.clear();

@@ -30,7 +30,12 @@ public:
   /// Manual pools only: runs up to `max` queued jobs in order; returns how many ran.
   std::size_t run_pending(std::size_t max = static_cast<std::size_t>(-1));
   std::size_t queued() const;
-  /// Stops taking jobs; runs what is queued; joins the threads.
+  /// True once `shutdown` began: a job called with nullptr now was abandoned, not refused a
+  /// connection (it reports an error to its actor, but it is not a store error to log or count).
+  bool stopping() const;
+  /// Stops taking jobs and joins the threads once the jobs running finish. Jobs still queued, and
+  /// jobs submitted from then on, are not run against the store: each is called with nullptr (and
+  /// so reports an error to its actor) on the calling thread.
   void shutdown();
 
 private:

@@ -42,11 +42,18 @@ void user_cache_state::start_load() {
   auto id = user;
   auto* m = ctx->metrics;
   auto request = trigger.q.trace.ctx;
-  ctx->pool->submit([hdl, id, gen, epoch, m, request](store* db) {
+  auto* pool = ctx->pool;
+  pool->submit([hdl, id, gen, epoch, m, request, pool](store* db) {
     trace_scope in_request{request}; // log lines carry the trace id
     load_result r;
     r.started_ns = unix_nanos();
     try {
+      if (!db && pool->stopping()) {
+        r.error = error_code::unavailable; // not run: the server stops, and nobody waits for it
+        r.finished_ns = r.started_ns;
+        caf::anon_send(hdl, loaded_atom::value, gen, epoch, std::move(r));
+        return;
+      }
       if (!db)
         throw sql::error("no store connection", 1);
       auto s = db->load_user(id);

@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <atomic>
+#include <future>
 #include <numeric>
 #include <thread>
 
 #include "actor_fixture.hpp"
+#include "actors/store_pool.hpp"
 #include "actors/user_cache.hpp"
 #include "actors/user_directory.hpp"
 
@@ -707,4 +709,38 @@ TEST_CASE("shutdown drains the invalidation queue") {
   CHECK(t.c->shutdown(5000ms));
   CHECK(t.c->invalidations().depth() == 0);
   CHECK(t.m.invalidations_queued->Value() + t.m.invalidations_fallback->Value() == 1000);
+}
+
+TEST_CASE("store pool shutdown: jobs not started are not run against the store; later ones neither") {
+  small_db data;
+  store_pool pool{store_options{data.path, 5000}, 1};
+  std::promise<void> release;
+  auto released = release.get_future().share();
+  std::promise<void> started;
+  std::atomic<bool> first_ran_with_store{false};
+  pool.submit([&](store* db) { // holds the pool's one thread until the test lets it go
+    first_ran_with_store = db != nullptr;
+    started.set_value();
+    released.wait();
+  });
+  REQUIRE(started.get_future().wait_for(10s) == std::future_status::ready);
+  std::atomic<int> queued_with_store{0}, queued_without{0};
+  for (int i = 0; i < 5; ++i)
+    pool.submit([&](store* db) { (db ? queued_with_store : queued_without)++; });
+  CHECK_FALSE(pool.stopping());
+  std::thread stopper{[&] { pool.shutdown(); }};
+  // The queued jobs are called without a store before shutdown waits for the running one.
+  for (int i = 0; i < 500 && queued_without < 5; ++i)
+    std::this_thread::sleep_for(10ms);
+  CHECK(queued_without == 5);
+  CHECK(pool.stopping());
+  release.set_value();
+  stopper.join();
+  CHECK(first_ran_with_store);
+  CHECK(queued_with_store == 0);
+  bool late_ran = false, late_with_store = true;
+  pool.submit([&](store* db) { late_ran = true; late_with_store = db != nullptr; }); // runs at once
+  CHECK(late_ran);
+  CHECK_FALSE(late_with_store);
+  CHECK(pool.queued() == 0);
 }
