@@ -12,7 +12,7 @@ http_server::http_server(const server_config& cfg, core& c, metrics& m, tracer& 
   // A request waits at most the reply timeout: for an actor's answer, or for a free store connection.
   std::chrono::milliseconds reply_timeout{cfg.reply_timeout_ms};
   actors_ = std::make_unique<actor_client>(c, reply_timeout);
-  stores_ = std::make_unique<store_leases>(cfg.core().store, reply_timeout);
+  stores_ = std::make_unique<store_leases>(cfg.core().store, reply_timeout, &m);
   auto* stores = stores_.get();
   auto* tr = &t;
   auth_ = std::make_unique<authenticator>(

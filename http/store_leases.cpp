@@ -4,10 +4,10 @@
 
 namespace booking {
 
-store_leases::store_leases(store_options opts, std::chrono::milliseconds wait_timeout, std::size_t connections,
-                           int writer_cache_kib)
+store_leases::store_leases(store_options opts, std::chrono::milliseconds wait_timeout, metrics* m,
+                           std::size_t connections, int writer_cache_kib)
   : opts_(std::move(opts)), timeout_(wait_timeout), max_connections_(std::max<std::size_t>(1, connections)),
-    writer_(std::make_unique<store_writer>(opts_, writer_cache_kib, wait_timeout)) {}
+    writer_(std::make_unique<store_writer>(opts_, writer_cache_kib, wait_timeout, 64, m)) {}
 
 store_leases::lease store_leases::borrow() {
   std::unique_lock<std::mutex> g{m_};

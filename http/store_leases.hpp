@@ -20,8 +20,9 @@ class store_leases {
 public:
   /// `writer_cache_kib`: the page cache of the writer's connection, which keeps the pages writes
   /// touch between them (the other connections' caches are emptied by every write).
-  store_leases(store_options opts, std::chrono::milliseconds wait_timeout, std::size_t connections = 16,
-               int writer_cache_kib = 16384);
+  /// `m` (optional): the store writer's metrics.
+  store_leases(store_options opts, std::chrono::milliseconds wait_timeout, metrics* m = nullptr,
+               std::size_t connections = 16, int writer_cache_kib = 16384);
 
   /// A pooled store connection, returned when the lease ends.
   class lease {

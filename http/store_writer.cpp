@@ -16,11 +16,13 @@ struct store_writer::job {
   std::function<void()> committed;
   state st = state::queued;
   std::exception_ptr error;
+  std::chrono::steady_clock::time_point queued_at{};
 };
 
 store_writer::store_writer(store_options opts, int cache_kib, std::chrono::milliseconds queue_timeout,
-                           std::size_t max_batch)
-  : opts_(std::move(opts)), queue_timeout_(queue_timeout), max_batch_(std::max<std::size_t>(1, max_batch)) {
+                           std::size_t max_batch, metrics* m)
+  : opts_(std::move(opts)), queue_timeout_(queue_timeout), max_batch_(std::max<std::size_t>(1, max_batch)),
+    metrics_(m) {
   auto o = opts_;
   o.cache_kib = cache_kib;
   db_ = std::make_unique<store>(o);
@@ -44,11 +46,18 @@ void store_writer::run(std::function<void(store&)> apply, std::function<void()> 
   std::unique_lock<std::mutex> g{m_};
   if (stopping_)
     throw sql::error("the store writer has stopped", SQLITE_BUSY);
+  j->queued_at = std::chrono::steady_clock::now();
   queue_.push_back(j);
+  if (metrics_)
+    metrics_->writer_queued(1);
   work_.notify_one();
   if (!ended_.wait_for(g, queue_timeout_, [&] { return j->st != job::state::queued; })) {
     // Not started in time: withdrawn, so it never runs (the thread skips it).
     j->st = job::state::withdrawn;
+    if (metrics_) {
+      metrics_->writer_queued(-1);
+      metrics_->writer_refused();
+    }
     throw sql::error("no store write slot within the reply timeout", SQLITE_BUSY);
   }
   // Started: its group ends within the store's own bounds (see the header). `apply` and `committed`
@@ -70,6 +79,7 @@ std::uint64_t store_writer::writes() const {
 
 void store_writer::loop() {
   std::vector<std::shared_ptr<job>> group;
+  std::vector<double> waits;
   for (;;) {
     {
       std::unique_lock<std::mutex> g{m_};
@@ -84,8 +94,17 @@ void store_writer::loop() {
         j->st = job::state::started;
         group.push_back(std::move(j));
       }
+      if (metrics_ && !group.empty())
+        metrics_->writer_queued(-static_cast<double>(group.size()));
     }
     ended_.notify_all(); // started: their waiters stop counting the queue timeout
+    if (metrics_ && !group.empty()) {
+      auto now = std::chrono::steady_clock::now();
+      waits.clear();
+      for (auto& j : group)
+        waits.push_back(std::chrono::duration<double>(now - j->queued_at).count());
+      metrics_->writer_group(group.size(), waits.data());
+    }
     if (!group.empty())
       commit_group(group);
     {

@@ -23,6 +23,7 @@
 #include <thread>
 
 #include "model/store.hpp"
+#include "telemetry/metrics.hpp"
 
 namespace booking {
 
@@ -30,8 +31,10 @@ class store_writer {
 public:
   /// Opens the connection (page cache `cache_kib`) and starts the thread. `queue_timeout`: how long a
   /// write may wait to start before it is refused (sql::error, busy: a 503).
+  /// `m` (optional) gets the queue depth, each group's size, each write's wait in the queue and
+  /// the refusals.
   store_writer(store_options opts, int cache_kib, std::chrono::milliseconds queue_timeout,
-               std::size_t max_batch = 64);
+               std::size_t max_batch = 64, metrics* m = nullptr);
   /// Runs what is queued, then stops the thread.
   ~store_writer();
   store_writer(const store_writer&) = delete;
@@ -59,6 +62,7 @@ private:
   std::unique_ptr<store> db_;
   std::chrono::milliseconds queue_timeout_;
   std::size_t max_batch_;
+  metrics* metrics_;
   mutable std::mutex m_;
   std::condition_variable work_;  // the thread waits for writes
   std::condition_variable ended_; // writers wait for their group

@@ -40,6 +40,12 @@ Histogram::BucketBoundaries metrics::duration_buckets() {
           0.025,    0.05,    0.1,    0.25,    0.5,    1,     2.5,   5};
 }
 
+void metrics::writer_group(std::size_t writes, const double* waits) {
+  writer_group_writes->Observe(static_cast<double>(writes));
+  for (std::size_t i = 0; i < writes; ++i)
+    writer_queue_wait->Observe(waits[i]);
+}
+
 metrics::metrics()
   : http_requests("booking_http_requests_total", "HTTP requests by route, method and status", {"route", "method", "status"}),
     http_duration("booking_http_request_duration_seconds", "HTTP request duration by route", {"route"}, duration_buckets()),
@@ -74,6 +80,17 @@ metrics::metrics()
   invalidations_fallback = &inv.Add({{"result", "fallback"}});
   invalidations_applied = &inv.Add({{"result", "applied"}});
   invalidation_queue_depth = &BuildGauge().Name("booking_invalidation_queue_depth").Help("Invalidations waiting in the pool").Register(r).Add({});
+
+  writer_queue_depth = &BuildGauge().Name("booking_store_writer_queue_depth")
+                          .Help("Members' writes queued for the store writer's next group").Register(r).Add({});
+  writer_group_writes = &BuildHistogram().Name("booking_store_writer_group_writes")
+                           .Help("Writes per group the store writer committed in one transaction").Register(r)
+                           .Add({}, Histogram::BucketBoundaries{1, 2, 4, 8, 16, 32, 64});
+  writer_queue_wait = &BuildHistogram().Name("booking_store_writer_queue_wait_seconds")
+                         .Help("Time a member's write waited in the queue before its group started").Register(r)
+                         .Add({}, duration_buckets());
+  writer_refused_ = &BuildCounter().Name("booking_store_writer_refused_total")
+                       .Help("Members' writes not started within the queue timeout (answered 503)").Register(r).Add({});
 
   auto& promotions = BuildCounter().Name("booking_waitlist_promotions_total").Help("Waitlist entries taken by promotion, by outcome").Register(r);
   promotions_promoted = &promotions.Add({{"result", "promoted"}});

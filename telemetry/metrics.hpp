@@ -4,6 +4,7 @@
 // its route table with `prepare_http`. No user ids in labels.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -80,6 +81,12 @@ public:
   void set_inflight(std::int64_t n) { inflight->Set(static_cast<double>(n)); }
   void rejected(std::string_view reason);
 
+  // The store writer (http/store_writer): members' writes committed in groups by one thread.
+  void writer_queued(double delta) { writer_queue_depth->Increment(delta); }
+  /// A group started with `writes` writes; each waited `waits[i]` seconds in the queue.
+  void writer_group(std::size_t writes, const double* waits);
+  void writer_refused() { writer_refused_->Increment(); }
+
   // Tracing.
   void span_recorded() { spans_recorded->Increment(); }
   void spans_exported(double n) { spans_exported_->Increment(n); }
@@ -114,6 +121,10 @@ public:
   prometheus::Gauge* invalidation_queue_depth;
   prometheus::Counter* promotions_promoted;
   prometheus::Counter* promotions_skipped;
+  prometheus::Gauge* writer_queue_depth;
+  prometheus::Histogram* writer_group_writes;
+  prometheus::Histogram* writer_queue_wait;
+  prometheus::Counter* writer_refused_;
   prometheus::Counter* spans_recorded;
   prometheus::Counter* spans_exported_;
   prometheus::Counter* export_retries;

@@ -52,7 +52,8 @@ TEST_CASE("the store writer commits concurrent writes in groups; each answered a
   std::vector<id_type> users;
   for (int i = 0; i < 64; ++i)
     users.push_back(data.add_user(10, 3));
-  store_writer w{store_options{data.path, 5000}, 4096, std::chrono::milliseconds{5000}};
+  metrics counts;
+  store_writer w{store_options{data.path, 5000}, 4096, std::chrono::milliseconds{5000}, 64, &counts};
   std::mutex m;
   std::vector<id_type> committed_order;
   std::atomic<int> ok{0}, visible_after_return{0};
@@ -84,6 +85,13 @@ TEST_CASE("the store writer commits concurrent writes in groups; each answered a
   CHECK(w.groups() >= 1);
   CHECK(w.groups() <= 64);
   CHECK(data.ledger_violations() == 0);
+  // The metrics: one observation per group (its size), one wait per write, an empty queue.
+  auto groups = counts.writer_group_writes->Collect().histogram;
+  CHECK(groups.sample_count == w.groups());
+  CHECK(groups.sample_sum == 64);
+  CHECK(counts.writer_queue_wait->Collect().histogram.sample_count == 64);
+  CHECK(counts.writer_queue_depth->Value() == 0);
+  CHECK(counts.writer_refused_->Value() == 0);
   MESSAGE("64 concurrent writes in " << w.groups() << " groups");
 }
 
@@ -137,7 +145,8 @@ TEST_CASE("a write that throws in a group rolls back alone; the others commit an
 
 TEST_CASE("a write that cannot start within the queue timeout is refused (busy) and never runs") {
   small_db data;
-  store_writer w{store_options{data.path, 5000}, 1024, std::chrono::milliseconds{50}};
+  metrics counts;
+  store_writer w{store_options{data.path, 5000}, 1024, std::chrono::milliseconds{50}, 64, &counts};
   std::atomic<bool> release{false}, started{false};
   std::thread holder{[&] {
     w.run([&](store&) {
@@ -159,4 +168,7 @@ TEST_CASE("a write that cannot start within the queue timeout is refused (busy) 
   w.run([](store&) {}); // the writer goes on; the withdrawn write was skipped
   CHECK(busy);
   CHECK(!ran);
+  CHECK(counts.writer_refused_->Value() == 1);
+  CHECK(counts.writer_queue_depth->Value() == 0); // the withdrawn write left the count when refused
+  CHECK(counts.writer_group_writes->Collect().histogram.sample_sum == 2); // the holder, then the last
 }
