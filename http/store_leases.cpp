@@ -5,9 +5,11 @@
 namespace booking {
 
 store_leases::store_leases(store_options opts, std::chrono::milliseconds wait_timeout, metrics* m,
-                           std::size_t connections, int writer_cache_kib)
+                           std::size_t connections, int writer_cache_kib, int lease_cache_kib)
   : opts_(std::move(opts)), timeout_(wait_timeout), max_connections_(std::max<std::size_t>(1, connections)),
-    writer_(std::make_unique<store_writer>(opts_, writer_cache_kib, wait_timeout, 64, m)) {}
+    writer_(std::make_unique<store_writer>(opts_, writer_cache_kib, wait_timeout, 64, m)) {
+  opts_.cache_kib = lease_cache_kib; // after the writer took its own copy of the options
+}
 
 store_leases::lease store_leases::borrow() {
   std::unique_lock<std::mutex> g{m_};

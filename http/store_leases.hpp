@@ -20,9 +20,14 @@ class store_leases {
 public:
   /// `writer_cache_kib`: the page cache of the writer's connection, which keeps the pages writes
   /// touch between them (the other connections' caches are emptied by every write).
+  /// `lease_cache_kib`: the page cache of each pooled connection. SQLite empties a connection's
+  /// cache whenever another connection wrote since its last read, so under members' writes a
+  /// larger cache keeps no pages, but it still holds its memory: at 512 KiB each, the pool's
+  /// connections, opened one by one as lookups overlapped, took up to 9 MiB of the soak's growth
+  /// (docs/BENCHMARKS.md, "Pooled connections' caches").
   /// `m` (optional): the store writer's metrics.
   store_leases(store_options opts, std::chrono::milliseconds wait_timeout, metrics* m = nullptr,
-               std::size_t connections = 16, int writer_cache_kib = 16384);
+               std::size_t connections = 16, int writer_cache_kib = 16384, int lease_cache_kib = 128);
 
   /// A pooled store connection, returned when the lease ends.
   class lease {
