@@ -22,8 +22,8 @@ public:
   /// touch between them (the other connections' caches are emptied by every write).
   /// `lease_cache_kib`: the page cache of each pooled connection. SQLite empties a connection's
   /// cache whenever another connection wrote since its last read, so under members' writes a
-  /// larger cache keeps no pages, but it still holds its memory: at 512 KiB each, the pool's
-  /// connections, opened one by one as lookups overlapped, took up to 9 MiB of the soak's growth
+  /// larger cache keeps no pages, but it still holds its memory: at 512 KiB each, the 16
+  /// connections could hold 9 MiB, and they open one by one as lookups overlap, under a soak too
   /// (docs/BENCHMARKS.md, "Pooled connections' caches").
   /// `m` (optional): the store writer's metrics.
   store_leases(store_options opts, std::chrono::milliseconds wait_timeout, metrics* m = nullptr,
