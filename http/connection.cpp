@@ -176,8 +176,17 @@ bool connection_stream::wait_request(std::chrono::milliseconds idle, const std::
   in_off_ = 0;
   auto deadline = clock_type::now() + idle;
   for (;;) {
-    if (listening.load() < 0) // the server stops: idle connections end now
-      return false;
+    if (listening.load() < 0) {
+      // The server stops: idle connections end now. A request that has arrived already (on a
+      // connection that waited in the pool's queue for a thread, or sent just before the stop) is
+      // read and answered (the guard's 503, closing the connection) instead of being dropped with it.
+      char buf[16 * 1024];
+      auto n = ::recv(fd_, buf, sizeof buf, MSG_DONTWAIT);
+      if (n <= 0)
+        return false;
+      in_.append(buf, static_cast<std::size_t>(n));
+      return true;
+    }
     auto left = millis_until(deadline);
     if (left == 0)
       return false;
