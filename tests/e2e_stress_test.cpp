@@ -264,7 +264,7 @@ TEST_CASE("SIGTERM: a request already sent on a connection waiting for a thread 
   for (int i = 0; i < 4; ++i) {
     held.push_back(connect_to());
     ::send(held.back(), get.data(), get.size(), MSG_NOSIGNAL);
-    REQUIRE(read_all(held.back(), std::chrono::milliseconds{300}).rfind("HTTP/1.1 200", 0) == 0);
+    REQUIRE(read_all(held.back(), std::chrono::milliseconds{1000}).rfind("HTTP/1.1 200", 0) == 0);
   }
   // B is accepted and waits in the pool's queue with its whole request sent.
   int b = connect_to();
