@@ -175,12 +175,12 @@ bool connection_stream::wait_request(std::chrono::milliseconds idle, const std::
   in_.clear();
   in_off_ = 0;
   auto deadline = clock_type::now() + idle;
+  char buf[16 * 1024];
   for (;;) {
     if (listening.load() < 0) {
       // The server stops: idle connections end now. A request that has arrived already (on a
       // connection that waited in the pool's queue for a thread, or sent just before the stop) is
       // read and answered (the guard's 503, closing the connection) instead of being dropped with it.
-      char buf[16 * 1024];
       auto n = ::recv(fd_, buf, sizeof buf, MSG_DONTWAIT);
       if (n <= 0)
         return false;
@@ -201,7 +201,6 @@ bool connection_stream::wait_request(std::chrono::milliseconds idle, const std::
       if (r <= 0)
         continue;
     }
-    char buf[16 * 1024];
     auto n = ::recv(fd_, buf, sizeof buf, 0);
     if (n > 0) {
       in_.append(buf, static_cast<std::size_t>(n));

@@ -916,27 +916,13 @@ TEST_CASE("a method the library does not parse: 405 with Allow on a known path, 
   CHECK(closed);
   // The method token arriving in pieces.
   {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<uint16_t>(srv.port()));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    int fd = connect_local(srv.port());
+    REQUIRE(fd >= 0);
     std::string first = "PROP", rest = "FIND /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
     ::send(fd, first.data(), first.size(), MSG_NOSIGNAL);
     std::this_thread::sleep_for(150ms);
     ::send(fd, rest.data(), rest.size(), MSG_NOSIGNAL);
-    std::string got;
-    char buf[4096];
-    for (int i = 0; i < 60; ++i) {
-      pollfd p{fd, POLLIN, 0};
-      if (::poll(&p, 1, 50) <= 0)
-        continue;
-      auto n = ::recv(fd, buf, sizeof buf, 0);
-      if (n <= 0)
-        break;
-      got.append(buf, static_cast<size_t>(n));
-    }
+    auto got = read_for(fd, 3000ms);
     ::close(fd);
     auto split = parse_responses(got);
     REQUIRE(split.size() == 1);

@@ -234,28 +234,9 @@ TEST_CASE("SIGTERM: a request already sent on a connection waiting for a thread 
   seeded_db db{5};
   server_process srv{db.path, {"--http-threads=4"}};
   auto connect_to = [&] {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<uint16_t>(srv.port()));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    int fd = connect_local(srv.port());
+    REQUIRE(fd >= 0);
     return fd;
-  };
-  auto read_all = [](int fd, std::chrono::milliseconds wait) {
-    std::string got;
-    auto deadline = std::chrono::steady_clock::now() + wait;
-    while (std::chrono::steady_clock::now() < deadline) {
-      pollfd p{fd, POLLIN, 0};
-      if (::poll(&p, 1, 50) > 0) {
-        char buf[4096];
-        auto n = ::recv(fd, buf, sizeof buf, 0);
-        if (n <= 0)
-          break;
-        got.append(buf, static_cast<size_t>(n));
-      }
-    }
-    return got;
   };
   const std::string get = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
   // Four connections hold the pool's four threads (the least it runs): each answered once, then
@@ -264,14 +245,14 @@ TEST_CASE("SIGTERM: a request already sent on a connection waiting for a thread 
   for (int i = 0; i < 4; ++i) {
     held.push_back(connect_to());
     ::send(held.back(), get.data(), get.size(), MSG_NOSIGNAL);
-    REQUIRE(read_all(held.back(), std::chrono::milliseconds{1000}).rfind("HTTP/1.1 200", 0) == 0);
+    REQUIRE(read_for(held.back(), std::chrono::milliseconds{1000}).rfind("HTTP/1.1 200", 0) == 0);
   }
   // B is accepted and waits in the pool's queue with its whole request sent.
   int b = connect_to();
   ::send(b, get.data(), get.size(), MSG_NOSIGNAL);
-  REQUIRE(read_all(b, std::chrono::milliseconds{300}).empty()); // no thread for it yet
+  REQUIRE(read_for(b, std::chrono::milliseconds{300}).empty()); // no thread for it yet
   auto code = srv.terminate();
-  auto answer = read_all(b, std::chrono::milliseconds{3000});
+  auto answer = read_for(b, std::chrono::milliseconds{3000});
   for (int fd : held)
     ::close(fd);
   ::close(b);

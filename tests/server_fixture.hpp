@@ -182,9 +182,8 @@ inline std::string error_code_of(const httplib::Result& r) {
   return j.is_object() && j.contains("error") ? j["error"]["code"].get<std::string>() : std::string("-");
 }
 
-/// Writes raw bytes, reads until the server closes or `wait` passes. Returns what was read.
-inline std::string raw_exchange(int port, const std::string& bytes, std::chrono::milliseconds wait = std::chrono::milliseconds{3000},
-                                bool* closed = nullptr) {
+/// A TCP connection to 127.0.0.1:`port`, or -1.
+inline int connect_local(int port) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a{};
   a.sin_family = AF_INET;
@@ -192,26 +191,41 @@ inline std::string raw_exchange(int port, const std::string& bytes, std::chrono:
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
     ::close(fd);
-    return {};
+    return -1;
   }
-  ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+  return fd;
+}
+
+/// Reads from `fd` until the peer closes (then `*eof` is set) or `wait` passes. Returns what was read.
+inline std::string read_for(int fd, std::chrono::milliseconds wait, bool* eof = nullptr) {
   std::string got;
   auto deadline = std::chrono::steady_clock::now() + wait;
-  bool eof = false;
+  if (eof)
+    *eof = false;
   while (std::chrono::steady_clock::now() < deadline) {
     pollfd p{fd, POLLIN, 0};
     if (::poll(&p, 1, 50) > 0) {
       char buf[4096];
       auto n = ::recv(fd, buf, sizeof buf, 0);
       if (n <= 0) {
-        eof = true;
+        if (eof)
+          *eof = true;
         break;
       }
       got.append(buf, static_cast<size_t>(n));
     }
   }
-  if (closed)
-    *closed = eof;
+  return got;
+}
+
+/// Writes raw bytes, reads until the server closes or `wait` passes. Returns what was read.
+inline std::string raw_exchange(int port, const std::string& bytes, std::chrono::milliseconds wait = std::chrono::milliseconds{3000},
+                                bool* closed = nullptr) {
+  int fd = connect_local(port);
+  if (fd < 0)
+    return {};
+  ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+  auto got = read_for(fd, wait, closed);
   ::close(fd);
   return got;
 }
