@@ -1,7 +1,7 @@
 """A private nginx running the shipped scripts/nginx/booking.conf on a loopback port, for tests and
 measurements (scripts/framing-fuzz, scripts/hostile-clients). Only the listening address and the
 upstream port are changed."""
-import os, shutil, socket, subprocess, tempfile, time
+import os, shutil, signal, socket, subprocess, tempfile, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -50,6 +50,17 @@ http {{
             return proc, port, prefix
         except OSError:
             time.sleep(0.05)
+    stop_nginx(proc, prefix)
     raise SystemExit("nginx did not start")
 
 
+def stop_nginx(proc, prefix):
+    """Stops an nginx from start_nginx gracefully and removes its private prefix."""
+    try:
+        proc.send_signal(signal.SIGQUIT)
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    finally:
+        shutil.rmtree(prefix, ignore_errors=True)
