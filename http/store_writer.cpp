@@ -1,12 +1,14 @@
 #include "http/store_writer.hpp"
 
 #include <algorithm>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include <sqlite3.h>
 
-
 #include "telemetry/log.hpp"
+#include "telemetry/trace_scope.hpp"
 
 namespace booking {
 
@@ -17,6 +19,9 @@ struct store_writer::job {
   state st = state::queued;
   std::exception_ptr error;
   std::chrono::steady_clock::time_point queued_at{};
+  /// The request that queued the write: the writer's thread runs the write's steps and writes its
+  /// log lines in that request's scope, so they carry its `trace_id` (SPEC §7).
+  std::optional<trace_context> trace;
 };
 
 store_writer::store_writer(store_options opts, int cache_kib, std::chrono::milliseconds queue_timeout,
@@ -43,6 +48,7 @@ void store_writer::run(std::function<void(store&)> apply, std::function<void()> 
   auto j = std::make_shared<job>();
   j->apply = std::move(apply);
   j->committed = std::move(committed);
+  j->trace = trace_scope::current();
   std::unique_lock<std::mutex> g{m_};
   if (stopping_)
     throw sql::error("the store writer has stopped", SQLITE_BUSY);
@@ -133,6 +139,7 @@ void store_writer::commit_group(std::vector<std::shared_ptr<job>>& group) {
         continue;
       }
       try {
+        trace_scope in_request{j->trace};
         sql::transaction own{db_->connection(), true}; // a savepoint: a write that throws rolls back alone
         j->apply(*db_);
         own.commit();
@@ -146,6 +153,7 @@ void store_writer::commit_group(std::vector<std::shared_ptr<job>>& group) {
     for (auto& j : group)
       if (!j->error && j->committed) {
         try {
+          trace_scope in_request{j->trace};
           j->committed(); // tx still holds the writer lock
         } catch (...) {
           // Committed all the same: the write's answer stands.
@@ -157,11 +165,18 @@ void store_writer::commit_group(std::vector<std::shared_ptr<job>>& group) {
     for (auto& j : group)
       if (!j->error)
         j->error = e;
+    std::string what = "unknown error";
     try {
       std::rethrow_exception(e);
     } catch (const std::exception& x) {
-      log_error("store write group failed").kv("writes", group.size()).kv("error", x.what());
+      what = x.what();
     } catch (...) {
+    }
+    // One line per write of the group, in its request's scope: each request's lines carry its
+    // trace_id. A group holds at most `max_batch` writes, and fails only with the store.
+    for (auto& j : group) {
+      trace_scope in_request{j->trace};
+      log_error("store write group failed").kv("writes", group.size()).kv("error", what);
     }
   }
 }

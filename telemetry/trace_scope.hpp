@@ -12,6 +12,8 @@ namespace booking {
 class trace_scope {
 public:
   explicit trace_scope(const trace_context& c) : previous_(current_) { current_ = c; }
+  /// The scope of a request captured elsewhere with `current()` (none: no request's lines).
+  explicit trace_scope(const std::optional<trace_context>& c) : previous_(current_) { current_ = c; }
   ~trace_scope() { current_ = previous_; }
   trace_scope(const trace_scope&) = delete;
   trace_scope& operator=(const trace_scope&) = delete;

@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <fstream>
 #include <future>
 #include <random>
 
@@ -67,14 +68,19 @@ TEST_CASE("the upkeep thread checkpoints the log, so commits need not; the log r
 
 TEST_CASE("a locked store: writes answer 503 with Retry-After, pages still serve, then recovery") {
   seeded_db db{10};
-  server_process srv{db.path, {"--store-busy-timeout-ms=200"}};
+  temp_dir dir;
+  auto log = dir.file("stderr.log");
+  server_process srv{db.path, {"--store-busy-timeout-ms=200"}, log};
   db.set_user(3, 10, 3);
   auto s = db.add_session(48, 10);
   auto cli = srv.client();
   sql::connection locker{db.path, 1000};
   locker.exec("BEGIN EXCLUSIVE");
   auto t0 = std::chrono::steady_clock::now();
-  auto w = cli.Post("/en/v2/training/bookings", bearer(db.tokens.at(3)), json{{"session_id", s}}.dump(), "application/json");
+  const std::string trace_id = "5b8efff798038103d269b633813fc60c";
+  auto h = bearer(db.tokens.at(3));
+  h.emplace("traceparent", "00-" + trace_id + "-eee19b7ec3c1b174-01");
+  auto w = cli.Post("/en/v2/training/bookings", h, json{{"session_id", s}}.dump(), "application/json");
   REQUIRE(w);
   CHECK(w->status == 503);
   CHECK(w->get_header_value("Retry-After") == "1");
@@ -82,6 +88,24 @@ TEST_CASE("a locked store: writes answer 503 with Retry-After, pages still serve
   CHECK(w->body.find("locked") == std::string::npos);
   CHECK(w->body.find("SQL") == std::string::npos);
   CHECK(seconds_since(t0) < 3.0); // bounded by the busy timeout, not hung
+  {
+    // The store writer's thread logged the failed group inside the request: its line carries the
+    // request's trace_id like the request's own lines (SPEC §7).
+    std::ifstream in{log};
+    std::string line;
+    int group_lines = 0, request_lines = 0;
+    while (std::getline(in, line)) {
+      INFO(line);
+      if (line.find("msg=\"store write group failed\"") != std::string::npos) {
+        ++group_lines;
+        CHECK(line.find(" trace_id=" + trace_id) != std::string::npos);
+      }
+      if (line.find(" trace_id=" + trace_id) != std::string::npos)
+        ++request_lines;
+    }
+    CHECK(group_lines == 1);
+    CHECK(request_lines >= 2); // the group's line and the request's own "store error" line
+  }
   auto page = cli.Get("/en/v2/training/booking", bearer(db.tokens.at(4))); // WAL readers are not blocked
   CHECK(page->status == 200);
   locker.exec("COMMIT");
