@@ -197,7 +197,14 @@ std::string server_config::summary() const {
     << " cancel_window_hours=" << cancel_window_hours << " waitlist_cutoff_hours=" << waitlist_cutoff_hours
     << " invalidation_workers=" << invalidation_workers
     << " invalidation_queue=" << invalidation_queue << " store_threads=" << store_threads
-    << " timezone=" << logfmt_value(timezone) << " trace_sample_rate=" << trace_sample_rate;
+    << " timezone=" << logfmt_value(timezone) << " trace_sample_rate=" << trace_sample_rate
+    << " trace_file=" << logfmt_value(trace_file)
+    // The endpoint's URL may hold credentials: only whether spans are exported.
+    << " otlp_export=" << (otlp_endpoint.empty() ? "off" : "on") << " access_log=" << (access_log ? "on" : "off")
+    << " max_body_bytes=" << max_body_bytes << " keep_alive_seconds=" << keep_alive_seconds
+    << " reply_timeout_ms=" << reply_timeout_ms << " rate_limit_per_second=" << rate_limit_per_second
+    << " rate_limit_burst=" << rate_limit_burst << " store_busy_timeout_ms=" << store_busy_timeout_ms
+    << " store_mmap_mib=" << store_mmap_mib << " store_delay_ms=" << store_delay_ms;
   return s.str();
 }
 

@@ -254,6 +254,13 @@ TEST_CASE("log lines under 32 concurrent connections are whole logfmt lines with
     std::smatch m;
     if (std::regex_search(line, m, std::regex(R"( msg=("[^"]*"|\S+))")))
       messages.insert(m[1]);
+    if (line.find(" msg=starting ") != std::string::npos) {
+      // The configuration in effect, limits included; never the OTLP endpoint's URL.
+      for (const char* key : {" rate_limit_per_second=50 ", " rate_limit_burst=100 ", " reply_timeout_ms=",
+                              " max_body_bytes=", " keep_alive_seconds=", " store_busy_timeout_ms=", " otlp_export="})
+        CHECK(line.find(key) != std::string::npos);
+      CHECK(line.find("http://") == std::string::npos);
+    }
   }
   CHECK(access == requests);
   CHECK(messages.count("starting") == 1);
