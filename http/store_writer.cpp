@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <optional>
-#include <string>
 #include <vector>
 
 #include <sqlite3.h>
@@ -159,25 +158,24 @@ void store_writer::commit_group(std::vector<std::shared_ptr<job>>& group) {
           // Committed all the same: the write's answer stands.
         }
       }
+  } catch (const std::exception& x) {
+    fail_group(group, x.what());
   } catch (...) {
-    // BEGIN or COMMIT failed: nothing of the group was written.
-    auto e = std::current_exception();
-    for (auto& j : group)
-      if (!j->error)
-        j->error = e;
-    std::string what = "unknown error";
-    try {
-      std::rethrow_exception(e);
-    } catch (const std::exception& x) {
-      what = x.what();
-    } catch (...) {
-    }
-    // One line per write of the group, in its request's scope: each request's lines carry its
-    // trace_id. A group holds at most `max_batch` writes, and fails only with the store.
-    for (auto& j : group) {
-      trace_scope in_request{j->trace};
-      log_error("store write group failed").kv("writes", group.size()).kv("error", what);
-    }
+    fail_group(group, "unknown error");
+  }
+}
+
+void store_writer::fail_group(std::vector<std::shared_ptr<job>>& group, const char* what) {
+  // BEGIN or COMMIT failed: nothing of the group was written.
+  auto e = std::current_exception();
+  for (auto& j : group)
+    if (!j->error)
+      j->error = e;
+  // One line per write of the group, in its request's scope: each request's lines carry its
+  // trace_id. A group holds at most `max_batch` writes, and fails only with the store.
+  for (auto& j : group) {
+    trace_scope in_request{j->trace};
+    log_error("store write group failed").kv("writes", group.size()).kv("error", what);
   }
 }
 

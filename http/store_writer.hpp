@@ -57,6 +57,9 @@ private:
   struct job;
   void loop();
   void commit_group(std::vector<std::shared_ptr<job>>& group);
+  /// Inside commit_group's handler of a failed BEGIN or COMMIT: every write not failed already gets
+  /// that exception, and its request a log line.
+  void fail_group(std::vector<std::shared_ptr<job>>& group, const char* what);
 
   store_options opts_;
   std::unique_ptr<store> db_;
