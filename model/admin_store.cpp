@@ -14,7 +14,6 @@ using nlohmann::json;
 namespace {
 
 std::int64_t secs(instant t) { return t.time_since_epoch().count(); }
-instant at(std::int64_t s) { return instant{std::chrono::seconds{s}}; }
 
 json nullable(const sql::statement& st, int col) { return st.is_null(col) ? json(nullptr) : json(st.int64(col)); }
 
@@ -73,8 +72,8 @@ std::optional<session_row> read_session(sql::connection& c, id_type id) {
   s.location_id = st.int64(1);
   s.title = st.text(2);
   s.coach = st.text(3);
-  s.starts_at = at(st.int64(4));
-  s.ends_at = at(st.int64(5));
+  s.starts_at = instant_of(st.int64(4));
+  s.ends_at = instant_of(st.int64(5));
   s.capacity = st.int32(6);
   s.waitlist_capacity = st.int32(7);
   s.status = st.text(8);
@@ -121,7 +120,7 @@ json location_object(const location& l) { return json{{"id", l.id}, {"name", l.n
 json ledger_entry(const sql::statement& st, const zone& tz) {
   return json{{"id", st.int64(0)},         {"delta", st.int64(1)},    {"balance_after", st.int64(2)},
               {"reason", st.text(3)},      {"booking_id", nullable(st, 4)}, {"actor_id", nullable(st, 5)},
-              {"at", tz.format(at(st.int64(6)))}};
+              {"at", tz.format(instant_of(st.int64(6)))}};
 }
 
 constexpr const char* ledger_columns = "id, delta, balance_after, reason, booking_id, actor_user_id, created_at";
@@ -478,7 +477,7 @@ admin_result admin_store::session_waitlist(id_type id) {
                         {"user_id", st.int64(1)},
                         {"status", "waiting"},
                         {"position", ++position},
-                        {"joined_at", tz_.format(at(st.int64(2)))}});
+                        {"joined_at", tz_.format(instant_of(st.int64(2)))}});
   tx.commit();
   return ok(200, json{{"session_id", id}, {"entries", std::move(list)}});
 }
@@ -691,7 +690,7 @@ admin_result admin_store::audit(int limit) {
   while (st.step()) {
     auto detail = json::parse(st.text(6), nullptr, false);
     list.push_back(json{{"id", st.int64(0)},
-                        {"at", tz_.format(at(st.int64(1)))},
+                        {"at", tz_.format(instant_of(st.int64(1)))},
                         {"actor_id", nullable(st, 2)},
                         {"action", st.text(3)},
                         {"target_type", st.text(4)},

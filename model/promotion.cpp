@@ -6,18 +6,18 @@ namespace booking {
 
 namespace {
 
-struct session_facts {
+struct promotion_session {
   instant starts_at{};
   int capacity = 0;
   bool scheduled = false;
 };
 
-std::optional<session_facts> read_session(sql::connection& c, id_type id) {
+std::optional<promotion_session> read_promotion_session(sql::connection& c, id_type id) {
   sql::statement st{c, "SELECT starts_at, capacity, status = 'scheduled' FROM sessions WHERE id = ?1"};
   st.bind(1, id);
   if (!st.step())
     return std::nullopt;
-  return session_facts{instant{std::chrono::seconds{st.int64(0)}}, st.int32(1), st.int64(2) != 0};
+  return promotion_session{instant{std::chrono::seconds{st.int64(0)}}, st.int32(1), st.int64(2) != 0};
 }
 
 } // namespace
@@ -25,7 +25,7 @@ std::optional<session_facts> read_session(sql::connection& c, id_type id) {
 promotion_outcome promote_waitlist(sql::connection& c, id_type session_id, instant now,
                                    std::chrono::seconds cutoff) {
   promotion_outcome out;
-  auto s = read_session(c, session_id);
+  auto s = read_promotion_session(c, session_id);
   if (!s || !s->scheduled || now >= s->starts_at - cutoff)
     return out; // after the cut-off, waiting entries stay (shown as expired) and are never promoted
   auto secs = now.time_since_epoch().count();

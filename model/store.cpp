@@ -15,8 +15,6 @@ namespace booking {
 
 namespace {
 
-instant at(std::int64_t secs) { return instant{std::chrono::seconds{secs}}; }
-
 // Session columns in this order follow every row prefix that names them (see read_session_at).
 #define BOOKING_SESSION_COLUMNS "s.location_id, s.title, s.coach, s.starts_at, s.ends_at, s.capacity, s.status, " \
                                 "s.waitlist_capacity"
@@ -40,8 +38,8 @@ void read_session_at(const sql::statement& st, int col, session& s) {
   s.location_id = st.int64(col);
   s.title = st.text(col + 1);
   s.coach = st.text(col + 2);
-  s.starts_at = at(st.int64(col + 3));
-  s.ends_at = at(st.int64(col + 4));
+  s.starts_at = instant_of(st.int64(col + 3));
+  s.ends_at = instant_of(st.int64(col + 4));
   s.capacity = st.int32(col + 5);
   s.status = parse_session_status(st.text(col + 6)).value_or(session_status::scheduled);
   s.waitlist_capacity = st.int32(col + 7);
@@ -97,8 +95,8 @@ booking read_booking(const sql::statement& st) {
   b.status = parse_status(st.text(3)).value_or(booking_status::booked);
   b.leave_reason = st.text(4);
   b.credit_refunded = st.int64(5) != 0;
-  b.created_at = at(st.int64(6));
-  b.updated_at = at(st.int64(7));
+  b.created_at = instant_of(st.int64(6));
+  b.updated_at = instant_of(st.int64(7));
   b.cancelled_by = st.is_null(8) ? canceller::none : parse_canceller(st.text(8));
   b.via_waitlist = st.int64(9) != 0;
   b.sess = read_session_ref(st, 10, st.int64(2));
@@ -111,8 +109,8 @@ waitlist_entry read_entry(const sql::statement& st) {
   e.session_id = st.int64(1);
   e.user_id = st.int64(2);
   e.status = parse_waitlist_status(st.text(3)).value_or(waitlist_status::waiting);
-  e.joined_at = at(st.int64(4));
-  e.updated_at = at(st.int64(5));
+  e.joined_at = instant_of(st.int64(4));
+  e.updated_at = instant_of(st.int64(5));
   if (!st.is_null(6))
     e.booking_id = st.int64(6);
   e.skip_reason = st.is_null(7) ? std::string{} : st.text(7);

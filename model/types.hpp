@@ -18,6 +18,8 @@ using id_type = std::int64_t;
 using instant = date::sys_seconds;
 /// A calendar date in the service time zone (a day count, no zone attached).
 using local_date = date::sys_days;
+/// The instant a count of seconds since the epoch names (how the store keeps instants).
+inline instant instant_of(std::int64_t secs) { return instant{std::chrono::seconds{secs}}; }
 
 enum class booking_status : std::uint8_t { booked, cancelled, leave };
 enum class session_status { scheduled, cancelled };

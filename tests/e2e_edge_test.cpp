@@ -40,7 +40,8 @@ std::string lower(std::string s) {
 }
 
 /// Splits raw bytes into responses by their own framing. `head_only` answers (HEAD) have no body.
-std::vector<response> parse_responses(const std::string& raw, bool head_only = false) {
+/// `consumed`, if given, is how many bytes the framed responses took (the rest is not a response).
+std::vector<response> parse_responses(const std::string& raw, bool head_only = false, std::size_t* consumed = nullptr) {
   std::vector<response> out;
   std::size_t pos = 0;
   while (pos < raw.size()) {
@@ -81,6 +82,8 @@ std::vector<response> parse_responses(const std::string& raw, bool head_only = f
     out.push_back(std::move(r));
     if (!out.back().framed)
       break;
+    if (consumed)
+      *consumed = pos;
   }
   return out;
 }
@@ -93,6 +96,41 @@ std::vector<response> exchange(int port, const std::string& bytes, bool* closed 
   if (closed)
     *closed = c;
   return parse_responses(raw, head_only);
+}
+
+/// One exchange on a kept-alive connection that must answer exactly `n` framed responses: reads until
+/// it has them (10 s at most), then 100 ms more for any byte beyond them, which fails the check. The
+/// server writes each answer in one send, so a stray byte would come with it; `exchange` instead
+/// waits out a fixed window, which costs its whole length when the connection stays open.
+std::vector<response> answered(int port, const std::string& bytes, std::size_t n, bool head_only = false) {
+  int fd = connect_local(port);
+  REQUIRE(fd >= 0);
+  ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+  std::string raw;
+  std::vector<response> rs;
+  std::size_t consumed = 0;
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  bool complete = false;
+  while (std::chrono::steady_clock::now() < deadline) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 20) <= 0)
+      continue;
+    char buf[4096];
+    auto got = ::recv(fd, buf, sizeof buf, 0);
+    if (got <= 0)
+      break;
+    raw.append(buf, static_cast<std::size_t>(got));
+    rs = parse_responses(raw, head_only, &consumed);
+    if (!complete && rs.size() >= n && consumed == raw.size()) {
+      complete = true;
+      deadline = std::chrono::steady_clock::now() + 100ms;
+    }
+  }
+  ::close(fd);
+  rs = parse_responses(raw, head_only, &consumed);
+  CHECK(rs.size() == n);
+  CHECK_MESSAGE(consumed == raw.size(), "bytes beyond the framed answers");
+  return rs;
 }
 
 std::string get(const std::string& path, const std::string& extra = "") {
@@ -191,15 +229,14 @@ TEST_CASE("methods: 405 with Allow, OPTIONS 204 without a token, HEAD wherever G
                             {"PATCH", "/metrics", "GET, HEAD, OPTIONS"}};
   for (auto& p : probes) {
     INFO(p.method << ' ' << p.path);
-    bool c = false;
     auto body = p.method == "POST" || p.method == "PATCH" ? std::string("Content-Length: 0\r\n\r\n") : std::string("\r\n");
-    auto rs = exchange(srv.port(), p.method + " " + p.path + " HTTP/1.1\r\nHost: x\r\n" + auth + body, &c);
+    auto rs = answered(srv.port(), p.method + " " + p.path + " HTTP/1.1\r\nHost: x\r\n" + auth + body, 1);
     REQUIRE(rs.size() == 1);
     CHECK(rs[0].status == 405);
     CHECK(rs[0].header("allow") == p.allow);
     CHECK(body_code(rs[0].body) == "method_not_allowed");
     check_framing(rs[0], {});
-    auto opt = exchange(srv.port(), "OPTIONS " + p.path + " HTTP/1.1\r\nHost: x\r\n\r\n");
+    auto opt = answered(srv.port(), "OPTIONS " + p.path + " HTTP/1.1\r\nHost: x\r\n\r\n", 1);
     REQUIRE(opt.size() == 1);
     CHECK(opt[0].status == 204);
     CHECK(opt[0].header("allow") == p.allow);
@@ -219,8 +256,8 @@ TEST_CASE("methods: 405 with Allow, OPTIONS 204 without a token, HEAD wherever G
   CHECK(c);
   // HEAD: the GET's headers and length, no body.
   for (std::string p : {"/healthz", "/en/v2/training/booking", "/en/v2/training/locations"}) {
-    auto g = exchange(srv.port(), get(p, auth));
-    auto h = exchange(srv.port(), "HEAD " + p + " HTTP/1.1\r\nHost: x\r\n" + auth + "\r\n", nullptr, true);
+    auto g = answered(srv.port(), get(p, auth), 1);
+    auto h = answered(srv.port(), "HEAD " + p + " HTTP/1.1\r\nHost: x\r\n" + auth + "\r\n", 1, true);
     REQUIRE(g.size() == 1);
     REQUIRE(h.size() == 1);
     CHECK(h[0].status == g[0].status);
@@ -766,15 +803,15 @@ TEST_CASE("review findings: method labels bounded, header values as sent, 405 la
   CHECK(metrics.find("\xff") == std::string::npos);
   // Header values as sent: a percent-encoded space is no space.
   auto page = [&](const std::string& headers) {
-    auto rs = exchange(srv.port(), "GET /en/v2/training/booking HTTP/1.1\r\nHost: x\r\n" + headers + "\r\n");
+    auto rs = answered(srv.port(), "GET /en/v2/training/booking HTTP/1.1\r\nHost: x\r\n" + headers + "\r\n", 1);
     return rs.empty() ? 0 : rs[0].status;
   };
   CHECK(page("Authorization: Bearer%20" + tok + "\r\n") == 401);
   CHECK(page("Authorization: Bearer " + tok + "\r\n") == 200);
   auto post = [&](const std::string& key_header, const std::string& body) {
-    auto rs = exchange(srv.port(), "POST /en/v2/training/bookings HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + tok
+    auto rs = answered(srv.port(), "POST /en/v2/training/bookings HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + tok
                                      + "\r\n" + key_header + "Content-Length: " + std::to_string(body.size())
-                                     + "\r\n\r\n" + body);
+                                     + "\r\n\r\n" + body, 1);
     return rs.empty() ? 0 : rs[0].status;
   };
   CHECK(post("Idempotency-Key: \r\n", "{\"session_id\": " + std::to_string(s) + "}") == 400);
@@ -783,7 +820,7 @@ TEST_CASE("review findings: method labels bounded, header values as sent, 405 la
   CHECK(post("Idempotency-Key: aA\r\n", "{\"session_id\": " + std::to_string(s) + "}") == 409);
   CHECK(post("Idempotency-Key: a%41\r\n", "{\"session_id\": " + std::to_string(s) + "}") == 201); // replayed
   // 405 speaks the path's language; PATCH without a length on a GET-only path is 405, not 411.
-  auto rs = exchange(srv.port(), "DELETE /zh-tw/v2/training/locations HTTP/1.1\r\nHost: x\r\n\r\n");
+  auto rs = answered(srv.port(), "DELETE /zh-tw/v2/training/locations HTTP/1.1\r\nHost: x\r\n\r\n", 1);
   REQUIRE(rs.size() == 1);
   CHECK(rs[0].status == 405);
   CHECK(rs[0].body.find("This method") == std::string::npos);
@@ -888,24 +925,24 @@ TEST_CASE("a method the library does not parse: 405 with Allow on a known path, 
   seeded_db db{3};
   server_process srv{db.path, {"--trace-sample-rate=1"}};
   // A known path: 405 with its Allow, and the connection carries on.
-  auto rs = exchange(srv.port(), "PROPFIND /en/v2/training/booking HTTP/1.1\r\nHost: x\r\n\r\n" + get("/healthz"));
+  auto rs = answered(srv.port(), "PROPFIND /en/v2/training/booking HTTP/1.1\r\nHost: x\r\n\r\n" + get("/healthz"), 2);
   REQUIRE(rs.size() == 2);
   CHECK(rs[0].status == 405);
   CHECK(rs[0].header("allow") == "GET, HEAD, OPTIONS");
   CHECK(body_code(rs[0].body) == "method_not_allowed");
   check_framing(rs[0], {});
   CHECK(rs[1].status == 200);
-  rs = exchange(srv.port(), "FOO /en/v2/training/bookings/7/cancel HTTP/1.1\r\nHost: x\r\n\r\n");
+  rs = answered(srv.port(), "FOO /en/v2/training/bookings/7/cancel HTTP/1.1\r\nHost: x\r\n\r\n", 1);
   REQUIRE(rs.size() == 1);
   CHECK(rs[0].status == 405);
   CHECK(rs[0].header("allow") == "POST, OPTIONS");
   // The path's language, as for any 405.
-  rs = exchange(srv.port(), "FOO /zh-tw/v2/training/locations HTTP/1.1\r\nHost: x\r\n\r\n");
+  rs = answered(srv.port(), "FOO /zh-tw/v2/training/locations HTTP/1.1\r\nHost: x\r\n\r\n", 1);
   REQUIRE(rs.size() == 1);
   CHECK(rs[0].status == 405);
   CHECK(rs[0].body.find("This method") == std::string::npos);
   // An unknown path: 404.
-  rs = exchange(srv.port(), "FOO /nope HTTP/1.1\r\nHost: x\r\n\r\n");
+  rs = answered(srv.port(), "FOO /nope HTTP/1.1\r\nHost: x\r\n\r\n", 1);
   REQUIRE(rs.size() == 1);
   CHECK(rs[0].status == 404);
   CHECK(body_code(rs[0].body) == "not_found");
@@ -936,7 +973,7 @@ TEST_CASE("a method the library does not parse: 405 with Allow on a known path, 
   REQUIRE(rs.size() == 1);
   CHECK(rs[0].status == 400);
   // A real TRACE is itself, and still 405.
-  rs = exchange(srv.port(), "TRACE /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+  rs = answered(srv.port(), "TRACE /healthz HTTP/1.1\r\nHost: x\r\n\r\n", 1);
   REQUIRE(rs.size() == 1);
   CHECK(rs[0].status == 405);
   // Counted as `other`, never by their name; the server span says `_OTHER` and keeps the token.

@@ -155,11 +155,8 @@ TEST_CASE("a collector that is down: requests are not slowed, spans dropped by r
   seeded_db db{10};
   temp_dir dir;
   auto log = dir.file("stderr.log");
-  int dead_port = 0;
-  {
-    httplib::Server probe; // a port that was free a moment ago and now refuses connections
-    dead_port = probe.bind_to_any_port("127.0.0.1");
-  }
+  int dead_port = refused_port();
+  REQUIRE(dead_port > 0);
   server_process srv{db.path,
                      {"--trace-sample-rate=1", "--otlp-endpoint=http://127.0.0.1:" + std::to_string(dead_port)},
                      log};
@@ -175,8 +172,10 @@ TEST_CASE("a collector that is down: requests are not slowed, spans dropped by r
         auto t0 = std::chrono::steady_clock::now();
         auto r = cli.Get("/en/v2/training/booking", h);
         auto d = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-        std::lock_guard<std::mutex> g{m};
-        ms.push_back(r && r->status == 200 ? d : 1e9);
+        {
+          std::lock_guard<std::mutex> g{m};
+          ms.push_back(r && r->status == 200 ? d : 1e9);
+        }
         if (i % 25 == 0)
           std::this_thread::sleep_for(std::chrono::milliseconds{300}); // spread over several export batches
       }

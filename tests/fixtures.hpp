@@ -6,6 +6,9 @@
 #include <filesystem>
 #include <string>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "model/store.hpp"
@@ -31,6 +34,24 @@ public:
 private:
   std::filesystem::path path_;
 };
+
+/// A port on 127.0.0.1 where nothing listens, so a connection to it is refused at once: bound, then
+/// closed without listening. (`httplib::Server::bind_to_any_port` on a server that never listens
+/// leaves its socket listening: connections to it are accepted and never answered.)
+inline int refused_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t n = sizeof a;
+  int port = 0;
+  if (fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0
+      && ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &n) == 0)
+    port = ntohs(a.sin_port);
+  if (fd >= 0)
+    ::close(fd);
+  return port;
+}
 
 /// `2026-03-29T01:30:00Z`-style UTC text to an instant.
 inline instant utc(const std::string& text) {

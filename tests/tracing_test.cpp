@@ -756,11 +756,8 @@ TEST_CASE("OTLP export: a collector that hangs or is down costs bounded attempts
     CHECK(out.reason == span_drop::retries_exhausted);
   }
   SUBCASE("is down") {
-    int dead = 0;
-    {
-      httplib::Server probe;
-      dead = probe.bind_to_any_port("127.0.0.1");
-    }
+    int dead = refused_port();
+    REQUIRE(dead > 0);
     metrics meters;
     otlp_exporter ex{fast(dead), &meters};
     auto t0 = std::chrono::steady_clock::now();
