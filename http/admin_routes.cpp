@@ -217,16 +217,30 @@ void run_read(route_context& ctx, call& c, const char* operation,
   send_json(c.res, out.status, out.body.dump());
 }
 
-/// `?limit=N` (1..1000, default 50), or nullopt after a 400.
-std::optional<int> limit_of(call& c) {
-  if (!c.req.has_param("limit"))
-    return default_limit;
-  auto n = c.req.get_param_value_count("limit") == 1 ? parse_id(c.req.get_param_value("limit")) : std::nullopt;
-  if (!n || *n > max_limit) {
+/// A list's page: `?limit=N` (1..1000, default 50) and `?before=ID` (an id, as in a path: the list
+/// goes on below the last id the caller read).
+struct listing {
+  int limit = default_limit;
+  std::optional<id_type> before;
+};
+
+/// The listing a request asks for, or nullopt after a 400 (a value given twice counts as malformed).
+std::optional<listing> listing_of(call& c) {
+  listing out;
+  auto one = [&](const char* name, std::optional<id_type>& into) {
+    if (!c.req.has_param(name))
+      return true;
+    into = c.req.get_param_value_count(name) == 1 ? parse_id(c.req.get_param_value(name)) : std::nullopt;
+    return into.has_value();
+  };
+  std::optional<id_type> limit;
+  if (!one("limit", limit) || (limit && *limit > max_limit) || !one("before", out.before)) {
     send_error(c.res, error_code::invalid_request, c.language);
     return std::nullopt;
   }
-  return static_cast<int>(*n);
+  if (limit)
+    out.limit = static_cast<int>(*limit);
+  return out;
 }
 
 /// The common prefix of every admin route: language, admin token, and for writes the JSON body.
@@ -529,18 +543,18 @@ void add_admin_routes(route_table& t) {
       auto id = path_id(c);
       if (!id)
         return send_error(c.res, error_code::invalid_request, c.language);
-      auto limit = limit_of(c);
-      if (!limit)
+      auto page = listing_of(c);
+      if (!page)
         return;
-      run_read(ctx, c, op, [id, limit](admin_store& a) { return a.ledger(*id, *limit); });
+      run_read(ctx, c, op, [id, page](admin_store& a) { return a.ledger(*id, page->limit, page->before); });
     });
   });
   t.add("GET", "/{lang}/v2/admin/audit", true, [](route_context& x, call& c) {
     read_route(x, c, "admin audit", [](route_context& ctx, call& c, const char* op) {
-      auto limit = limit_of(c);
-      if (!limit)
+      auto page = listing_of(c);
+      if (!page)
         return;
-      run_read(ctx, c, op, [limit](admin_store& a) { return a.audit(*limit); });
+      run_read(ctx, c, op, [page](admin_store& a) { return a.audit(page->limit, page->before); });
     });
   });
 }

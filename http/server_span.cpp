@@ -17,7 +17,7 @@ namespace {
 /// only if it looks like one (at most 32 letters, digits, `_`, `-`, `.`); a part without `=` that
 /// is not one of the API's names is replaced whole: either could be the secret itself.
 std::string redacted_query(std::string_view q) {
-  static const std::string_view known[] = {"from", "to", "user_id", "limit", "location_id"};
+  static const std::string_view known[] = {"from", "to", "user_id", "limit", "before", "location_id"};
   auto is_known = [](std::string_view n) { return std::find(std::begin(known), std::end(known), n) != std::end(known); };
   auto name_like = [](std::string_view n) {
     return !n.empty() && n.size() <= 32 &&

@@ -1,6 +1,7 @@
 #include "model/admin_store.hpp"
 
 #include <algorithm>
+#include <limits>
 
 #include <openssl/rand.h>
 
@@ -667,14 +668,14 @@ admin_result admin_store::change_credits(const admin_call& call, id_type member_
   });
 }
 
-admin_result admin_store::ledger(id_type member_id, int limit) {
+admin_result admin_store::ledger(id_type member_id, int limit, std::optional<id_type> before) {
   sql::transaction tx{c_, false};
   if (!read_member(c_, member_id))
     return refused(error_code::not_found);
   sql::statement st{c_, (std::string("SELECT ") + ledger_columns
-                         + " FROM credit_ledger WHERE user_id = ?1 ORDER BY id DESC LIMIT ?2")
+                         + " FROM credit_ledger WHERE user_id = ?1 AND id < ?3 ORDER BY id DESC LIMIT ?2")
                           .c_str()};
-  st.bind(1, member_id).bind(2, limit);
+  st.bind(1, member_id).bind(2, limit).bind(3, before.value_or(std::numeric_limits<id_type>::max()));
   auto list = json::array();
   while (st.step())
     list.push_back(ledger_entry(st, tz_));
@@ -682,10 +683,10 @@ admin_result admin_store::ledger(id_type member_id, int limit) {
   return ok(200, json{{"entries", std::move(list)}});
 }
 
-admin_result admin_store::audit(int limit) {
+admin_result admin_store::audit(int limit, std::optional<id_type> before) {
   sql::statement st{c_, "SELECT id, created_at, actor_user_id, action, target_type, target_id, detail "
-                        "FROM audit_events ORDER BY id DESC LIMIT ?1"};
-  st.bind(1, limit);
+                        "FROM audit_events WHERE id < ?2 ORDER BY id DESC LIMIT ?1"};
+  st.bind(1, limit).bind(2, before.value_or(std::numeric_limits<id_type>::max()));
   auto list = json::array();
   while (st.step()) {
     auto detail = json::parse(st.text(6), nullptr, false);

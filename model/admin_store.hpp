@@ -119,8 +119,10 @@ public:
 
   /// delta ≠ 0 and |delta| ≤ 1000 are the caller's to check; never below 0 (insufficient_credits).
   admin_result change_credits(const admin_call& call, id_type member_id, int delta, const std::string& reason);
-  admin_result ledger(id_type member_id, int limit);
-  admin_result audit(int limit);
+  /// The newest `limit` entries, newest first; with `before`, only those whose id is below it (the
+  /// next page of a list the caller read up to that id).
+  admin_result ledger(id_type member_id, int limit, std::optional<id_type> before = std::nullopt);
+  admin_result audit(int limit, std::optional<id_type> before = std::nullopt);
 
 private:
   /// One write transaction: idempotency, `op`, the audit row (when `op` succeeds), the stored response.

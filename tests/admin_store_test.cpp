@@ -409,6 +409,16 @@ TEST_CASE("credits: grants and adjustments with a reason, never below zero; ledg
   CHECK(ev[0]["action"] == "credits.adjust");
   CHECK(ev[0]["detail"]["reason"] == "refund of pack");
   CHECK(ev[1]["detail"]["reason"] == "monthly pack");
+  // The next page starts below the last id read; the last page is empty.
+  auto all = t.a.ledger(u, 10).body["entries"];
+  auto next = t.a.ledger(u, 2, all[1]["id"].get<id_type>()).body["entries"];
+  REQUIRE(next.size() == 1);
+  CHECK(next[0] == all[2]);
+  CHECK(t.a.ledger(u, 10, all[2]["id"].get<id_type>()).body["entries"].empty());
+  CHECK(t.a.ledger(999, 10, 5).error == error_code::not_found);
+  auto older = t.a.audit(10, ev[0]["id"].get<id_type>()).body["events"];
+  REQUIRE(older.size() == 1);
+  CHECK(older[0] == ev[1]);
   t.check_invariants();
 }
 
