@@ -44,6 +44,8 @@ std::string lower(std::string s) {
 std::vector<response> parse_responses(const std::string& raw, bool head_only = false, std::size_t* consumed = nullptr) {
   std::vector<response> out;
   std::size_t pos = 0;
+  if (consumed)
+    *consumed = 0;
   while (pos < raw.size()) {
     auto end = raw.find("\r\n\r\n", pos);
     if (end == std::string::npos)
