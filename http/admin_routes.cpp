@@ -224,13 +224,13 @@ struct listing {
   std::optional<id_type> before;
 };
 
-/// The listing a request asks for, or nullopt after a 400 (a value given twice counts as malformed).
+/// The listing a request asks for, or nullopt after a 400 (a parameter given twice is malformed).
 std::optional<listing> listing_of(call& c) {
   listing out;
   auto one = [&](const char* name, std::optional<id_type>& into) {
     if (!c.req.has_param(name))
       return true;
-    into = c.req.get_param_value_count(name) == 1 ? parse_id(c.req.get_param_value(name)) : std::nullopt;
+    into = query_count(c.req, name) == 1 ? parse_id(c.req.get_param_value(name)) : std::nullopt;
     return into.has_value();
   };
   std::optional<id_type> limit;

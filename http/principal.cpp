@@ -42,7 +42,7 @@ std::optional<principal_info> authenticate(route_context& ctx, call& c) {
   principal_info p{who->user_id, who->r, who->user_id};
   if (!c.req.has_param("user_id"))
     return p;
-  auto id = c.req.get_param_value_count("user_id") == 1 ? parse_id(c.req.get_param_value("user_id")) : std::nullopt;
+  auto id = query_count(c.req, "user_id") == 1 ? parse_id(c.req.get_param_value("user_id")) : std::nullopt;
   if (!id) {
     send_error(c.res, error_code::invalid_request, c.language);
     return std::nullopt;
@@ -73,7 +73,7 @@ std::optional<id_type> principal(route_context& ctx, call& c) {
 std::optional<date_range> range_of(route_context& ctx, call& c) {
   std::optional<std::string> from, to;
   for (const char* k : {"from", "to"}) {
-    auto n = c.req.get_param_value_count(k);
+    auto n = query_count(c.req, k);
     if (n > 1) {
       send_error(c.res, error_code::invalid_request, c.language);
       return std::nullopt;

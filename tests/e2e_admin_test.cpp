@@ -523,7 +523,8 @@ TEST_CASE("members, tokens, credits, ledger and audit") {
   REQUIRE(older.size() == 1);
   CHECK(older[0] == ledger[1]);
   CHECK(body_of(e.get("members/" + std::to_string(id) + "/ledger?before=1"))["entries"].empty());
-  for (auto bad : {"before=0", "before=-1", "before=x", "before=", "before=1&before=2", "before=99999999999999999999"}) {
+  for (auto bad : {"before=0", "before=-1", "before=x", "before=", "before=1&before=2", "before=99999999999999999999",
+                   "before=5&before=5", "limit=2&limit=2", "before=5&bef%6Fre=5"}) {
     CHECK_MESSAGE(e.get(std::string("audit?") + bad)->status == 400, bad);
     CHECK_MESSAGE(error_code_of(e.get("members/" + std::to_string(id) + "/ledger?" + bad)) == "invalid_request", bad);
   }

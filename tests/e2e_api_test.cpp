@@ -65,7 +65,10 @@ TEST_CASE("booking page: bad ranges are 400 invalid_request") {
   for (auto q : {"?from=2026-01-01", "?to=2026-01-01", "?from=2026-01-02&to=2026-01-01", "?from=2026-01-01&to=2026-04-03",
                  "?from=2026-1-01&to=2026-01-02", "?from=2025-02-29&to=2025-03-01", "?from=&to=",
                  "?from=2026-01-01&from=2026-01-02&to=2026-01-03", "?from=2026-01-01%00&to=2026-01-02",
-                 "?user_id=abc", "?user_id=-1", "?user_id=0"}) {
+                 "?user_id=abc", "?user_id=-1", "?user_id=0",
+                 // The same pair twice is still a duplicate (the library keeps one copy of it).
+                 "?from=2026-01-05&from=2026-01-05&to=2026-01-11", "?from=2026-01-05&to=2026-01-11&to=2026-01-11",
+                 "?from=2026-01-05&%66rom=2026-01-05&to=2026-01-11", "?user_id=1&user_id=1"}) {
     auto r = e.cli.Get(std::string(page_path) + q, bearer(e.tok(1)));
     INFO(q);
     REQUIRE(r);
@@ -269,6 +272,8 @@ TEST_CASE("sessions and locations routes") {
   CHECK(found);
   CHECK(e.cli.Get("/en/v2/training/sessions", bearer(e.tok(1)))->status == 400);
   CHECK(e.cli.Get("/en/v2/training/sessions?location_id=x", bearer(e.tok(1)))->status == 400);
+  CHECK(e.cli.Get("/en/v2/training/sessions?location_id=1&location_id=1", bearer(e.tok(1)))->status == 400);
+  CHECK(e.cli.Get("/debug/traces?limit=1&limit=1")->status == 400);
   CHECK(e.cli.Get("/en/v2/training/sessions?location_id=999", bearer(e.tok(1)))->status == 404);
   auto locs = body_of(e.cli.Get("/zh-tw/v2/training/locations", bearer(e.tok(1))));
   CHECK(locs["locations"].size() == 5);
