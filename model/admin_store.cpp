@@ -127,14 +127,32 @@ json ledger_entry(const sql::statement& st, const zone& tz) {
 constexpr const char* ledger_columns = "id, delta, balance_after, reason, booking_id, actor_user_id, created_at";
 
 /// Inserts a token row (only the hash) and returns its id.
-id_type insert_token(sql::connection& c, id_type user, const std::string& token, instant now) {
+id_type insert_token(sql::connection& c, id_type user, const std::string& token, instant now,
+                     const char* role = "member") {
   sql::statement st{c, "INSERT INTO api_tokens (token_hash, user_id, role, revoked, created_at) "
-                       "VALUES (?1, ?2, 'member', 0, ?3)"};
-  st.bind(1, sha256_hex(token)).bind(2, user).bind(3, secs(now)).run();
+                       "VALUES (?1, ?2, ?4, 0, ?3)"};
+  st.bind(1, sha256_hex(token)).bind(2, user).bind(3, secs(now)).bind(4, std::string_view{role}).run();
   return c.last_insert_id();
 }
 
 } // namespace
+
+std::optional<issued_token> issue_admin_token(sql::connection& c, const std::string& email, instant now) {
+  sql::transaction tx{c, true};
+  sql::statement st{c, "SELECT id FROM users WHERE lower(email) = lower(?1) AND active = 1"};
+  st.bind(1, email);
+  if (!st.step())
+    return std::nullopt;
+  issued_token out;
+  out.user_id = st.int64(0);
+  st.reset();
+  out.token = new_token();
+  out.token_id = insert_token(c, out.user_id, out.token, now, "admin");
+  record_audit_event(c, 0, "token.issue", "token", out.token_id,
+                     json{{"user_id", out.user_id}, {"role", "admin"}, {"via", "booking-admin-token"}}.dump(), now);
+  tx.commit();
+  return out;
+}
 
 std::string new_token() {
   unsigned char raw[32];

@@ -140,4 +140,17 @@ private:
 /// A new bearer token: 32 bytes from OpenSSL's RAND_bytes, URL-safe base64 without padding.
 std::string new_token();
 
+struct issued_token {
+  id_type user_id = 0;
+  id_type token_id = 0;
+  std::string token; // shown once; the database keeps its SHA-256
+};
+
+/// The operator's way back in (`booking-admin-token`): the API issues member tokens only, so a studio
+/// whose admin tokens are lost, revoked, or held by a deactivated user has no admin left. Issues an
+/// admin-role token to the active user whose email is `email` (ASCII case ignored, as `POST members`
+/// compares them), with an audit row `token.issue` that names no actor, in one write transaction.
+/// Nullopt when no active user has that email.
+std::optional<issued_token> issue_admin_token(sql::connection& c, const std::string& email, instant now);
+
 } // namespace booking

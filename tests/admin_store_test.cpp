@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cctype>
 #include <atomic>
 #include <thread>
 #include <vector>
@@ -378,6 +379,36 @@ TEST_CASE("tokens: issue and revoke, revoking again changes nothing") {
   CHECK(t.a.revoke_token(t.call(), 999).error == error_code::not_found);
   CHECK(t.a.issue_token(t.call(), 999).error == error_code::not_found);
   CHECK(t.audits() == 3);
+}
+
+TEST_CASE("an admin token from the command line: the active user with the email, hash only, audited") {
+  admin_db t;
+  auto u = t.add_user(1, 0);
+  sql::statement st{t.db.connection(), "SELECT email FROM users WHERE id = ?1"};
+  st.bind(1, u);
+  REQUIRE(st.step());
+  auto email = st.text(0);
+  st.reset();
+  std::string upper = email;
+  for (auto& ch : upper)
+    ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  auto issued = issue_admin_token(t.db.connection(), upper, now);
+  REQUIRE(issued);
+  CHECK(issued->user_id == u);
+  auto who = t.db.find_token(sha256_hex(issued->token));
+  REQUIRE(who);
+  CHECK(who->user_id == u);
+  CHECK(who->r == role::admin);
+  CHECK(t.scalar("SELECT count(*) FROM api_tokens WHERE token_hash = '" + issued->token + "'") == 0); // hash only
+  auto ev = t.a.audit(1).body["events"][0];
+  CHECK(ev["action"] == "token.issue");
+  CHECK(ev["actor_id"].is_null());
+  CHECK(ev["target_id"] == issued->token_id);
+  CHECK(ev["detail"]["role"] == "admin");
+  CHECK(!issue_admin_token(t.db.connection(), "nobody@x", now));
+  REQUIRE(t.a.deactivate_member(t.call(), u).error == error_code::none);
+  CHECK(!issue_admin_token(t.db.connection(), email, now)); // a deactivated user gets none
+  CHECK(!t.db.find_token(sha256_hex(issued->token)));       // and its tokens went with it
 }
 
 TEST_CASE("credits: grants and adjustments with a reason, never below zero; ledger newest first") {

@@ -2,10 +2,14 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <cstdio>
+#include <filesystem>
 #include <limits>
 #include <mutex>
 #include <set>
 #include <thread>
+
+#include <sys/wait.h>
 
 #include "model/schedule.hpp"
 #include "server_fixture.hpp"
@@ -529,6 +533,58 @@ TEST_CASE("members, tokens, credits, ledger and audit") {
     CHECK_MESSAGE(error_code_of(e.get("members/" + std::to_string(id) + "/ledger?" + bad)) == "invalid_request", bad);
   }
   e.check_invariants();
+}
+
+namespace {
+
+/// Runs booking-admin-token with `args`; its exit status and standard output.
+std::pair<int, std::string> admin_token_tool(const std::string& args) {
+  std::string cmd = std::string(BOOKING_ADMIN_TOKEN_PATH) + " " + args + " 2>/dev/null";
+  std::string out;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  REQUIRE(p);
+  char buf[512];
+  while (auto n = std::fread(buf, 1, sizeof buf, p))
+    out.append(buf, n);
+  int st = ::pclose(p);
+  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
+}
+
+} // namespace
+
+TEST_CASE("locked out: the admin revokes its only admin token; booking-admin-token lets the operator back in") {
+  env e;
+  auto own = e.q("SELECT id FROM api_tokens WHERE user_id = " + std::to_string(e.db.admin) + " AND role = 'admin'");
+  REQUIRE(e.post("tokens/" + std::to_string(own) + "/revoke", json::object())->status == 200);
+  CHECK(e.get("audit")->status == 401);
+  // Tokens the API issues are member tokens, even for the admin's own user: no way back through it.
+  auto member_kind = e.cli.Post(("/en/v2/admin/members/" + std::to_string(e.db.admin) + "/tokens").c_str(),
+                                bearer(e.tok(1)), "{}", "application/json");
+  CHECK(member_kind->status == 403);
+  // The operator, beside the running server, by the admin's email in another case.
+  auto email = "ADMIN@STUDIO.EXAMPLE";
+  REQUIRE(e.q("SELECT count(*) FROM users WHERE lower(email) = 'admin@studio.example'") == 1);
+  auto [status, out] = admin_token_tool("--db=" + e.db.path + " --email=" + email);
+  REQUIRE(status == 0);
+  auto comma = out.rfind(',');
+  REQUIRE(out.rfind(std::to_string(e.db.admin) + ",admin,", 0) == 0);
+  auto token = out.substr(comma + 1);
+  while (!token.empty() && (token.back() == '\n' || token.back() == '\r'))
+    token.pop_back();
+  auto events = e.cli.Get("/en/v2/admin/audit?limit=1", bearer(token));
+  REQUIRE(events->status == 200);
+  auto ev = body_of(events)["events"][0];
+  CHECK(ev["action"] == "token.issue");
+  CHECK(ev["actor_id"].is_null());
+  CHECK(ev["detail"]["role"] == "admin");
+  // Refusals: nobody with that email (1), no database file, which it never creates (1), no email (2).
+  CHECK(admin_token_tool("--db=" + e.db.path + " --email=nobody@studio.example").first == 1);
+  auto missing = e.db.path + ".missing";
+  CHECK(admin_token_tool("--db=" + missing + " --email=" + email).first == 1);
+  CHECK(!std::filesystem::exists(missing));
+  CHECK(admin_token_tool("--db=" + e.db.path).first == 2);
+  CHECK(admin_token_tool("--db=" + e.db.path + " --email=a --email=b").first == 2);
+  CHECK(e.q("SELECT count(*) FROM api_tokens WHERE role = 'admin' AND revoked = 0") == 1);
 }
 
 TEST_CASE("admin writes are idempotent: replay, mismatch 422, a remembered 400") {

@@ -12,6 +12,8 @@ booking_e2e_test(e2e_observability_tests e2e_observability_test.cpp)
 booking_e2e_test(e2e_reliability_tests e2e_reliability_test.cpp)
 booking_e2e_test(e2e_edge_tests e2e_edge_test.cpp)
 booking_e2e_test(e2e_admin_tests e2e_admin_test.cpp)
+target_compile_definitions(e2e_admin_tests PRIVATE BOOKING_ADMIN_TOKEN_PATH="$<TARGET_FILE:booking-admin-token>")
+add_dependencies(e2e_admin_tests booking-admin-token)
 
 # Slowloris, idle sockets and a header flood at 10x a 32-thread pool, alone and behind nginx. It
 # mostly waits (its attackers hold sockets open), so it runs beside the other suites.
