@@ -1,6 +1,5 @@
 #include "http/guard.hpp"
 
-#include <algorithm>
 #include <limits>
 
 #include "model/labels.hpp"
@@ -230,52 +229,24 @@ std::optional<id_type> parse_id(std::string_view s) {
   return v;
 }
 
-namespace {
-
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
-/// Whether a query part's raw name decodes to `name`.
-bool decodes_to(std::string_view raw, std::string_view name) {
-  std::size_t j = 0;
-  for (std::size_t i = 0; i < raw.size(); ++i, ++j) {
-    char c = raw[i];
-    if (c == '+') {
-      c = ' ';
-    } else if (c == '%' && i + 2 < raw.size() && hex_digit(raw[i + 1]) >= 0 && hex_digit(raw[i + 2]) >= 0) {
-      c = static_cast<char>(hex_digit(raw[i + 1]) * 16 + hex_digit(raw[i + 2]));
-      i += 2;
-    }
-    if (j >= name.size() || name[j] != c)
-      return false;
-  }
-  return j == name.size();
-}
-
-} // namespace
-
 std::size_t query_count(const httplib::Request& req, std::string_view name) {
-  // Never fewer than the library counts: it also reads `%uXXXX` escapes, which this does not.
-  std::size_t n = 0, parsed = req.get_param_value_count(std::string{name});
   std::string_view q{req.target};
   auto mark = q.find('?');
   if (mark == std::string_view::npos)
-    return parsed;
+    return 0;
   q.remove_prefix(mark + 1);
+  std::size_t n = 0;
   for (;;) {
     auto amp = q.find('&');
     auto part = q.substr(0, amp);
-    if (decodes_to(part.substr(0, part.find('=')), name))
+    auto raw = part.substr(0, part.find('='));
+    // Names decoded as the library decodes them when it fills `params` (only when there is
+    // something to decode: most queries are plain).
+    bool plain = raw.find_first_of("%+") == std::string_view::npos;
+    if (plain ? raw == name : httplib::detail::decode_url(std::string{raw}, true) == name)
       ++n;
     if (amp == std::string_view::npos)
-      return std::max(n, parsed);
+      return n;
     q.remove_prefix(amp + 1);
   }
 }

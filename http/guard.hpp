@@ -43,8 +43,7 @@ bool too_deep(std::string_view body, int max_depth);
 /// A positive id in decimal digits, without a leading zero, at most 2^63 - 1.
 std::optional<id_type> parse_id(std::string_view s);
 
-/// How many times the request's query names `name` (percent-decoded, `+` a space, as the library
-/// reads names). Routes use it, not `get_param_value_count`: cpp-httplib keeps one copy of a pair
+/// How many times the request's query names `name` (decoded as the library decodes names). Routes use it, not `get_param_value_count`: cpp-httplib keeps one copy of a pair
 /// that repeats exactly (`limit=5&limit=5`), so a parameter given twice with the same value would
 /// look like one given once (docs/DESIGN.md, "Duplicate query parameters").
 std::size_t query_count(const httplib::Request& req, std::string_view name);
