@@ -230,7 +230,7 @@ std::optional<listing> listing_of(call& c) {
   auto one = [&](const char* name, std::optional<id_type>& into) {
     if (!c.req.has_param(name))
       return true;
-    into = query_count(c.req, name) == 1 ? parse_id(c.req.get_param_value(name)) : std::nullopt;
+    into = query_id(c.req, name);
     return into.has_value();
   };
   std::optional<id_type> limit;

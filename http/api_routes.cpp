@@ -38,8 +38,7 @@ void get_page(route_context& ctx, call& c) {
 void get_sessions(route_context& ctx, call& c) {
   if (!principal(ctx, c))
     return;
-  auto loc = query_count(c.req, "location_id") == 1 ? parse_id(c.req.get_param_value("location_id"))
-                                                    : std::nullopt;
+  auto loc = query_id(c.req, "location_id");
   if (!loc)
     return send_error(c.res, error_code::invalid_request, c.language);
   auto range = range_of(ctx, c);

@@ -251,6 +251,10 @@ std::size_t query_count(const httplib::Request& req, std::string_view name) {
   }
 }
 
+std::optional<id_type> query_id(const httplib::Request& req, const std::string& name) {
+  return query_count(req, name) == 1 ? parse_id(req.get_param_value(name)) : std::nullopt;
+}
+
 bool token_chars(std::string_view s) {
   for (char c : s) {
     bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_'

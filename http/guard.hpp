@@ -47,6 +47,8 @@ std::optional<id_type> parse_id(std::string_view s);
 /// that repeats exactly (`limit=5&limit=5`), so a parameter given twice with the same value would
 /// look like one given once (docs/DESIGN.md, "Duplicate query parameters").
 std::size_t query_count(const httplib::Request& req, std::string_view name);
+/// The id (as `parse_id` reads one) of a query parameter given exactly once; nullopt otherwise.
+std::optional<id_type> query_id(const httplib::Request& req, const std::string& name);
 
 /// Header values are hostile bytes: a bearer token or idempotency key uses only this alphabet.
 bool token_chars(std::string_view s);

@@ -25,7 +25,7 @@ void readyz(route_context& x, call& c) {
 void debug_traces(route_context& x, call& c) {
   std::size_t limit = 20;
   if (c.req.has_param("limit")) {
-    auto n = query_count(c.req, "limit") == 1 ? parse_id(c.req.get_param_value("limit")) : std::nullopt;
+    auto n = query_id(c.req, "limit");
     if (!n || *n > 1000)
       return send_error(c.res, error_code::invalid_request, lang::en);
     limit = static_cast<std::size_t>(*n);

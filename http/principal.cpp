@@ -42,7 +42,7 @@ std::optional<principal_info> authenticate(route_context& ctx, call& c) {
   principal_info p{who->user_id, who->r, who->user_id};
   if (!c.req.has_param("user_id"))
     return p;
-  auto id = query_count(c.req, "user_id") == 1 ? parse_id(c.req.get_param_value("user_id")) : std::nullopt;
+  auto id = query_id(c.req, "user_id");
   if (!id) {
     send_error(c.res, error_code::invalid_request, c.language);
     return std::nullopt;

@@ -17,7 +17,7 @@ std::optional<promotion_session> read_promotion_session(sql::connection& c, id_t
   st.bind(1, id);
   if (!st.step())
     return std::nullopt;
-  return promotion_session{instant{std::chrono::seconds{st.int64(0)}}, st.int32(1), st.int64(2) != 0};
+  return promotion_session{instant_of(st.int64(0)), st.int32(1), st.int64(2) != 0};
 }
 
 } // namespace
